@@ -1,0 +1,77 @@
+using PldrGen.Runtime.Kernels;
+
+namespace PldrGen.Runtime.Checkpoints;
+
+/// <summary>A tensor the compiled spec expects, with its exact shape.</summary>
+public readonly record struct TensorShape(string Name, int[] Shape)
+{
+    public string ShapeText => "[" + string.Join(", ", Shape) + "]";
+}
+
+/// <summary>
+/// A Hugging Face checkpoint folder (config.json + model.safetensors) checked against a compiled spec before any
+/// weight is read: the config field by field, then every tensor name, shape and dtype, and no unexpected tensor.
+/// </summary>
+public sealed class Checkpoint : IDisposable
+{
+    public string Directory { get; }
+    public SafeTensorsFile Weights { get; }
+
+    Checkpoint(string directory, SafeTensorsFile weights) { Directory = directory; Weights = weights; }
+
+    public static Checkpoint Open(string directory, string specName, PldrConfig expected, IReadOnlyList<TensorShape> manifest)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new PldrException($"{directory}: model folder not found");
+        string configPath = Path.Combine(directory, "config.json");
+        var found = PldrConfig.Load(configPath);
+        if (expected.FirstDifference(found) is { } difference)
+            throw new PldrException($"{configPath}: does not match the compiled spec {specName}: {difference}");
+        var weights = SafeTensorsFile.Open(Path.Combine(directory, "model.safetensors"));
+        try
+        {
+            Verify(weights, specName, manifest);
+            return new Checkpoint(directory, weights);
+        }
+        catch
+        {
+            weights.Dispose();
+            throw;
+        }
+    }
+
+    static void Verify(SafeTensorsFile weights, string specName, IReadOnlyList<TensorShape> manifest)
+    {
+        var expectedNames = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var tensor in manifest)
+        {
+            expectedNames.Add(tensor.Name);
+            if (!weights.Tensors.TryGetValue(tensor.Name, out var entry))
+                throw new PldrException($"{weights.Path}: tensor '{tensor.Name}' {tensor.ShapeText} required by {specName} is missing");
+            if (!entry.Shape.SequenceEqual(tensor.Shape))
+                throw new PldrException($"{weights.Path}: tensor '{tensor.Name}' has shape {entry.ShapeText}, {specName} expects {tensor.ShapeText}");
+            bool isStatus = tensor.Name.EndsWith("_status", StringComparison.Ordinal);
+            bool floating = entry.DType is TensorDType.F32 or TensorDType.F16 or TensorDType.BF16;
+            if (isStatus ? entry.DType != TensorDType.Bool : !floating)
+                throw new PldrException($"{weights.Path}: tensor '{tensor.Name}' is {entry.DType}, expected {(isStatus ? "BOOL" : "F32, F16 or BF16")}");
+        }
+        foreach (var name in weights.Tensors.Keys.Order(StringComparer.Ordinal))
+            if (!expectedNames.Contains(name))
+                throw new PldrException($"{weights.Path}: unexpected tensor '{name}': this checkpoint is not the shape of {specName}");
+    }
+
+    public float[] Read(string name) => Weights.ReadFloat32(name);
+
+    public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
+        new(new WeightMatrix(outDim, inDim, Read(prefix + ".weight")), bias ? Read(prefix + ".bias") : null);
+
+    public NormWeights Norm(string prefix) => new(Read(prefix + ".weight"), Read(prefix + ".bias"));
+
+    public GluWeights Glu(string prefix, int inDim, int hidden, int outDim, bool bias) =>
+        new(Linear(prefix + ".gluw1", hidden, inDim, bias), Linear(prefix + ".gluw2", hidden, inDim, bias),
+            Linear(prefix + ".gluw3", outDim, hidden, bias));
+
+    public PlgaWeights Plga(string prefix) =>
+        new(Read(prefix + ".Wlst"), Read(prefix + ".blst"), Read(prefix + ".pwlst"), Read(prefix + ".alst"), Read(prefix + ".balst"));
+
+    public void Dispose() => Weights.Dispose();
+}

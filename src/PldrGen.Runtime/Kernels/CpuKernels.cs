@@ -1,0 +1,178 @@
+using System.Numerics.Tensors;
+
+namespace PldrGen.Runtime.Kernels;
+
+/// <summary>
+/// The float32 building blocks of the CPU forward pass. Shapes are passed in (the generated model passes its
+/// <c>const</c> shapes); every buffer is the caller's, so nothing here allocates.
+/// </summary>
+public static class CpuKernels
+{
+    /// <summary>y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] for r &lt; rows (a Linear layer over a block of rows).</summary>
+    public static void Linear(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y)
+    {
+        var (w, bias) = (layer.Weight, layer.Bias);
+        int inDim = w.Cols, outDim = w.Rows;
+        for (int r = 0; r < rows; r++)
+        {
+            var xr = x.Slice(r * inDim, inDim);
+            var yr = y.Slice(r * outDim, outDim);
+            for (int o = 0; o < outDim; o++) yr[o] = TensorPrimitives.Dot(xr, w.Row(o));
+            if (bias is not null) TensorPrimitives.Add(yr, bias, yr);
+        }
+    }
+
+    /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
+    public static void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
+    {
+        var (weight, bias) = (norm.Weight, norm.Bias);
+        int dim = weight.Length;
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Slice(r * dim, dim);
+            float mean = TensorPrimitives.Sum(row) / dim;
+            float variance = 0;
+            foreach (float v in row) variance += (v - mean) * (v - mean);
+            variance /= dim;
+            float scale = 1f / MathF.Sqrt(variance + eps);
+            for (int i = 0; i < dim; i++) row[i] = (row[i] - mean) * scale * weight[i] + bias[i];
+        }
+    }
+
+    /// <summary>
+    /// Rotary position embedding of rows at positions start.., head by head. Interleaved pairs (x[2i], x[2i+1])
+    /// when <paramref name="interleaved"/> (torchtune, all v51 checkpoints), else rotate-half pairs (x[i], x[i+dk/2]).
+    /// </summary>
+    public static void Rope(Span<float> x, int rows, int start, int heads, int headDim, bool interleaved, RopeTable table)
+    {
+        int half = headDim / 2, dim = heads * headDim;
+        for (int r = 0; r < rows; r++)
+        {
+            var cos = table.Cos(start + r);
+            var sin = table.Sin(start + r);
+            for (int h = 0; h < heads; h++)
+            {
+                var head = x.Slice(r * dim + h * headDim, headDim);
+                for (int i = 0; i < half; i++)
+                {
+                    int a = interleaved ? 2 * i : i, b = interleaved ? 2 * i + 1 : i + half;
+                    float x0 = head[a], x1 = head[b];
+                    head[a] = x0 * cos[i] - x1 * sin[i];
+                    head[b] = x1 * cos[i] + x0 * sin[i];
+                }
+            }
+        }
+    }
+
+    /// <summary>A[h] = Σ_s Q[s, h]ᵀ·Q[s, h] over all rows (no causal mask): the per-head dk×dk metric tensor.</summary>
+    public static void MetricTensor(ReadOnlySpan<float> q, int rows, int heads, int headDim, Span<float> a)
+    {
+        a.Slice(0, heads * headDim * headDim).Clear();
+        int dim = heads * headDim;
+        for (int s = 0; s < rows; s++)
+            for (int h = 0; h < heads; h++)
+            {
+                var qh = q.Slice(s * dim + h * headDim, headDim);
+                var ah = a.Slice(h * headDim * headDim, headDim * headDim);
+                for (int i = 0; i < headDim; i++)
+                    TensorPrimitives.MultiplyAdd(qh, qh[i], ah.Slice(i * headDim, headDim), ah.Slice(i * headDim, headDim));
+            }
+    }
+
+    /// <summary>c[m, n] = Σ_k a[m, k]·b[k, n] for square n×n matrices (the per-head products of the power-law step).</summary>
+    public static void MatMulSquare(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int n)
+    {
+        c.Slice(0, n * n).Clear();
+        for (int i = 0; i < n; i++)
+        {
+            var ci = c.Slice(i * n, n);
+            for (int k = 0; k < n; k++) TensorPrimitives.MultiplyAdd(b.Slice(k * n, n), a[i * n + k], ci, ci);
+        }
+    }
+
+    /// <summary>
+    /// The power-law step per head: A_LM = iSwiGLU(W·A + b) + 1e-9 (so A_LM &gt; 0), A_P = A_LM^pw element-wise,
+    /// G_LM = a·A_P + ba. <paramref name="scratch"/> holds dk×dk floats.
+    /// </summary>
+    public static void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
+        Span<float> aLm, Span<float> g, Span<float> scratch)
+    {
+        var (w, b, pw, alpha, beta) = (plga.W, plga.B, plga.Pw, plga.Alpha, plga.Beta);
+        int n = headDim * headDim;
+        for (int h = 0; h < heads; h++)
+        {
+            var ah = a.Slice(h * n, n);
+            var aLmH = aLm.Slice(h * n, n);
+            var gH = g.Slice(h * n, n);
+            MatMulSquare(w.AsSpan(h * n, n), ah, aLmH, headDim);
+            TensorPrimitives.Add(aLmH, b.AsSpan(h * n, n), aLmH);
+            for (int i = 0; i < n; i++)
+            {
+                float z = aLmH[i];
+                aLmH[i] = z * Silu(z) + 1e-9f;
+            }
+            var aP = scratch.Slice(0, n);
+            TensorPrimitives.Pow(aLmH, pw.AsSpan(h * n, n), aP);
+            MatMulSquare(alpha.AsSpan(h * n, n), aP, gH, headDim);
+            TensorPrimitives.Add(gH, beta.AsSpan(h * n, n), gH);
+        }
+    }
+
+    /// <summary>
+    /// Power law graph attention for rows at positions start..start+rows−1 against cached K, V [positions, D]:
+    /// out = softmax((q·G)·Kᵀ/√dk over keys 0..p) · V, per head. <paramref name="scores"/> holds one row of
+    /// key scores (max positions); <paramref name="qg"/> holds dk floats.
+    /// </summary>
+    public static void PowerLawAttention(ReadOnlySpan<float> q, int rows, int start, int heads, int headDim,
+        ReadOnlySpan<float> g, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
+        Span<float> scores, Span<float> qg)
+    {
+        int dim = heads * headDim;
+        float sqrtDk = MathF.Sqrt(headDim);
+        for (int r = 0; r < rows; r++)
+        {
+            int visible = start + r + 1; // causal: position p sees keys 0..p
+            for (int h = 0; h < heads; h++)
+            {
+                var qh = q.Slice(r * dim + h * headDim, headDim);
+                var gh = g.Slice(h * headDim * headDim, headDim * headDim);
+                var qgh = qg.Slice(0, headDim);
+                qgh.Clear();
+                for (int i = 0; i < headDim; i++) TensorPrimitives.MultiplyAdd(gh.Slice(i * headDim, headDim), qh[i], qgh, qgh);
+                var s = scores.Slice(0, visible);
+                for (int p = 0; p < visible; p++) s[p] = TensorPrimitives.Dot(qgh, keys.Slice(p * dim + h * headDim, headDim)) / sqrtDk;
+                TensorPrimitives.SoftMax(s, s);
+                var oh = output.Slice(r * dim + h * headDim, headDim);
+                oh.Clear();
+                for (int p = 0; p < visible; p++) TensorPrimitives.MultiplyAdd(values.Slice(p * dim + h * headDim, headDim), s[p], oh, oh);
+            }
+        }
+    }
+
+    /// <summary>
+    /// y = W3·(silu(W1·x + b1) ⊙ (W2·x + b2)) + b3 over a block of rows; <paramref name="gate"/> and
+    /// <paramref name="up"/> hold rows × hidden floats.
+    /// </summary>
+    public static void Glu(ReadOnlySpan<float> x, int rows, GluWeights glu, Span<float> gate, Span<float> up, Span<float> y)
+    {
+        int hidden = glu.Hidden;
+        var g = gate.Slice(0, rows * hidden);
+        var u = up.Slice(0, rows * hidden);
+        Linear(x, rows, glu.W1, g);
+        Linear(x, rows, glu.W2, u);
+        for (int i = 0; i < g.Length; i++) g[i] = Silu(g[i]) * u[i];
+        Linear(g, rows, glu.W3, y);
+    }
+
+    /// <summary>z = x + y, element-wise (the residual connections).</summary>
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => TensorPrimitives.Add(x, y, z);
+
+    /// <summary>x[t] = Emb[tokens[t]]·scale, row by row.</summary>
+    public static void Embed(WeightMatrix embedding, ReadOnlySpan<int> tokens, float scale, Span<float> x)
+    {
+        int dim = embedding.Cols;
+        for (int t = 0; t < tokens.Length; t++) TensorPrimitives.Multiply(embedding.Row(tokens[t]), scale, x.Slice(t * dim, dim));
+    }
+
+    static float Silu(float z) => z / (1f + MathF.Exp(-z));
+}

@@ -214,7 +214,8 @@ public sealed partial class {{s.ClassName}} : IPldrModel
     public ModelWeights Weights => _weights;
     PldrModelInfo IPldrModel.Info => ModelInfo;
     public int Position => _position;
-    public CacheMode CacheMode { get; set; } = CacheMode.KvAndG;
+    public bool UseKvCache { get; set; } = true;
+    public bool UseGCache { get; set; } = true;
     public TensorProbe? Probe { get; set; }
 
     public void Reset() => _position = 0;
@@ -242,12 +243,14 @@ public sealed partial class {{s.ClassName}} : IPldrModel
             throw new PldrException($"position {_position} is past the context of {{s.ClassName}} ({MaxPositions} positions, max_position_embeddings)");
         CheckToken(token);
         _state.Tokens[_position] = token;
-        if (CacheMode == CacheMode.None)
+        bool recomputeG = LearnedG && !_gInjected && !UseGCache;
+        if (!UseKvCache)
         {
-            // No cache: re-run the whole growing sequence; A and G follow the input.
-            Forward(0, _position + 1, computeG: LearnedG && !_gInjected);
+            // No KV-cache: re-run the whole growing sequence; A (and G, without the G-cache) follow the input.
+            Forward(0, _position + 1, computeG: recomputeG);
             return LmHead(_position++, _state.Logits);
         }
+        if (recomputeG) RecomputeGFromFrozenA();
         Forward(_position, 1, computeG: false);
         _position++;
         return LmHead(0, _state.Logits);
@@ -357,6 +360,15 @@ public sealed partial class {{s.ClassName}} : IPldrModel
 """ : """
         throw new InvalidOperationException("a custom-G model has no metric learner");
 """)}}
+    }
+
+    /// <summary>KV-cache without G-cache: G_LM again from the frozen A of every layer (same values, for parity).</summary>
+    void RecomputeGFromFrozenA()
+    {
+{{(s.LearnedG ? """
+        for (int l = 0; l < Layers; l++)
+            CpuKernels.PowerLaw(_state.G.LayerA(l), _weights.Layers[l].Plga!, Heads, HeadDim, _state.G.LayerALm(l), _state.G.LayerG(l), _state.PowerScratch);
+""" : "")}}
     }
 
     /// <summary>logits = final_layer(x[row]): computed only for the rows whose logits are asked for.</summary>

@@ -2,15 +2,6 @@ using PldrGen.Runtime.Checkpoints;
 
 namespace PldrGen.Runtime;
 
-/// <summary>How decode steps reuse earlier work.</summary>
-public enum CacheMode
-{
-    /// <summary>KV-cache + G-cache (the default): A and G frozen at their prefill value, one new position per step.</summary>
-    KvAndG,
-    /// <summary>No cache: every step re-runs the whole growing sequence, so A and G are recomputed (research parity).</summary>
-    None,
-}
-
 /// <summary>A probe sees every named intermediate of the forward pass (llama.cpp's <c>cb(cur, name, il)</c>).</summary>
 public delegate void TensorProbe(string name, int layer, ReadOnlySpan<float> values);
 
@@ -25,7 +16,17 @@ public interface IPldrModel
     /// <summary>Tokens held in the caches (the position the next decoded token takes).</summary>
     int Position { get; }
 
-    CacheMode CacheMode { get; set; }
+    /// <summary>
+    /// KV-cache (default true): a decode step computes only its own position, with A frozen at its prefill value.
+    /// Off: every step re-runs the whole growing sequence, so A follows the input (the authors' enable_kvcache).
+    /// </summary>
+    bool UseKvCache { get; set; }
+
+    /// <summary>
+    /// G-cache (default true): decode steps reuse G_LM from the prefill. Off: G is recomputed every step, from the
+    /// frozen A with the KV-cache, from the whole sequence without it (the authors' enable_Gcache).
+    /// </summary>
+    bool UseGCache { get; set; }
 
     TensorProbe? Probe { get; set; }
 

@@ -1,4 +1,5 @@
 using PldrGen.Runtime.Checkpoints;
+using Xunit;
 
 namespace PldrGen.Tests;
 
@@ -9,6 +10,20 @@ public static class Fixtures
 
     /// <summary>The fixture models of tests/fixtures/models plus the trained demo model.</summary>
     public static readonly string[] ModelNames = ["tiny-v510", "odd-v510", "tiny-v510G-identity", "tiny-v510G-external", "tiny-v510-bf16", "pldr-tiny-pydoc"];
+
+    public static TheoryData<string> Models => new(ModelNames);
+
+    /// <summary>The models whose reference.safetensors holds <paramref name="tensor"/> (e.g. "nocache.tokens").</summary>
+    public static TheoryData<string> ModelsWith(string tensor)
+    {
+        var data = new TheoryData<string>();
+        foreach (var name in ModelNames)
+        {
+            using var reference = Reference(name);
+            if (reference.Contains(tensor)) data.Add(name);
+        }
+        return data;
+    }
 
     public static string ModelDir(string name) =>
         name == "pldr-tiny-pydoc" ? Path.Combine(Root, name) : Path.Combine(Root, "models", name);

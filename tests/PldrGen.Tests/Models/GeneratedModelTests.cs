@@ -1,38 +1,188 @@
-using PldrGen.Models;
 using PldrGen.Runtime;
+using PldrGen.Runtime.Checkpoints;
+using PldrGen.Tests.Reference;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace PldrGen.Tests.Models;
 
-/// <summary>The generated float32 CPU models against the authors' float32 fixtures, in every cache mode.</summary>
-public class GeneratedModelTests
+/// <summary>
+/// The generated float32 CPU models against the authors' float32 fixtures (reference.safetensors) and against the
+/// float64 reference forward pass, in every cache mode.
+/// </summary>
+public sealed class GeneratedModelTests(ITestOutputHelper output)
 {
-    public static TheoryData<string> Models => new(Fixtures.ModelNames);
+    // The bound for float32 logits against the float32 fixtures (the README's noise floor is ~1e-5).
+    const double LogitTolerance = 1e-4;
 
-    static IPldrModel Load(string name) =>
-        PldrModelCatalog.All.Single(m => m.Config == Fixtures.Config(name) || Matches(m, name)).Load(Fixtures.ModelDir(name));
+    static IPldrModel Load(string name) => CompiledModels.Load(name);
 
-    static bool Matches(PldrModelInfo m, string name) => m.Config.FirstDifference(Fixtures.Config(name)) is null
-        && m.Name == SpecClass(name);
-
-    static string SpecClass(string name) => name switch
-    {
-        "tiny-v510" => nameof(TinyV510), "odd-v510" => nameof(OddV510), "tiny-v510G-identity" => nameof(TinyV510GIdentity),
-        "tiny-v510G-external" => nameof(TinyV510GExternal), "tiny-v510-bf16" => nameof(TinyV510Bf16), _ => nameof(PldrTinyPydoc),
-    };
-
-    [Theory]
-    [MemberData(nameof(Models))]
-    public void PrefillLogits(string name)
+    [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
+    public void Prefill_logits_match_the_fixture_and_the_float64_reference(string name)
     {
         using var reference = Fixtures.Reference(name);
-        var model = PldrModelCatalog.All.Single(m => m.Name == SpecClass(name)).Load(Fixtures.ModelDir(name));
+        using var reference64 = Fixtures.Reference64(name);
+        var model = Load(name);
         var prompt = reference.ReadInt32("prompt");
-        var expected = reference.ReadFloat32("prefill.logits");
         var logits = new float[prompt.Length * model.Info.Config.VocabSize];
         model.Prefill(prompt, logits);
-        double max = 0;
-        for (int i = 0; i < logits.Length; i++) max = Math.Max(max, Math.Abs(logits[i] - expected[i]));
-        Assert.True(max < 1e-4, $"max abs error {max}"); Console.WriteLine($"{name}: {max:E2}");
+
+        var vsFixture = Compare.AssertClose($"{name} prefill.logits", reference.ReadFloat32("prefill.logits"), logits, LogitTolerance, rowLength: model.Info.Config.VocabSize, rowName: "position");
+        var vsExact = Compare.AssertClose($"{name} prefill.logits vs float64", reference64.ReadFloat64("prefill.logits"), Widen(logits), LogitTolerance, rowLength: model.Info.Config.VocabSize, rowName: "position");
+        output.WriteLine($"{name} prefill logits: vs float32 fixture {vsFixture}; vs float64 {vsExact}");
+    }
+
+    [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
+    public void Deductive_outputs_after_prefill_match(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var model = Load(name);
+        model.Prefill(reference.ReadInt32("prompt"));
+        var g = model.CaptureGCache();
+        bool learned = model.Info.Config.LearnedG;
+        for (int l = 0; l < g.Layers; l++)
+        {
+            // G_LM is a power of A_LM: its error scales with |G|, so the bound is relative to the tensor's size.
+            if (learned)
+            {
+                Check($"layer{l}.A", g.LayerA(l), 1e-4);
+                Check($"layer{l}.A_LM", g.LayerALm(l), 1e-4);
+            }
+            Check($"layer{l}.G_LM", g.LayerG(l), 1e-4);
+        }
+
+        void Check(string tensor, Span<float> actual, double tolerance)
+        {
+            var expected = reference.ReadFloat32(tensor);
+            var errors = Compare.AssertClose($"{name} {tensor}", expected, actual.ToArray(), tolerance, relTol: tolerance);
+            output.WriteLine($"{name} {tensor}: {errors}");
+        }
+    }
+
+    [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
+    public void Greedy_with_kv_and_g_cache_matches(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var model = Load(name);
+        CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "greedy", LogitTolerance);
+    }
+
+    [Theory, MemberData(nameof(Fixtures.ModelsWith), "nocache.tokens", MemberType = typeof(Fixtures))]
+    public void Greedy_without_any_cache_matches(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var model = Load(name);
+        model.UseKvCache = false;
+        model.UseGCache = false;
+        // A and G are recomputed from the growing sequence, and the element-wise power amplifies float32 rounding:
+        // the authors' own code differs from itself by 6.3e-4 between two BLAS builds, and its float32 fixture sits
+        // 9.0e-4 from the exact math (odd-v510). 1e-4 against that fixture is below its own noise, so the no-cache
+        // logits are held to 1e-3 against both the float32 fixture and the float64 one.
+        var logits = CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "nocache", NoCacheTolerance);
+        using var reference64 = Fixtures.Reference64(name);
+        var errors = Compare.AssertClose($"{name} nocache.logits vs float64", reference64.ReadFloat64("nocache.logits"), Widen(logits), NoCacheTolerance, rowLength: model.Info.Config.VocabSize);
+        output.WriteLine($"{name} nocache vs float64: {errors}");
+    }
+
+    [Theory, MemberData(nameof(Fixtures.ModelsWith), "external.tokens", MemberType = typeof(Fixtures))]
+    public void Greedy_with_another_prompts_g_cache_matches(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var donor = Load(name);
+        donor.Prefill(reference.ReadInt32("external.prompt"));
+        var g = donor.CaptureGCache();
+        for (int l = 0; l < g.Layers; l++)
+            Compare.AssertClose($"{name} external.layer{l}.G_LM", reference.ReadFloat32($"external.layer{l}.G_LM"), g.LayerG(l).ToArray(), 1e-4, 1e-4);
+
+        var model = Load(name);
+        model.InjectGCache(g);
+        CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "external", LogitTolerance);
+    }
+
+    [Theory, MemberData(nameof(Fixtures.ModelsWith), "external.tokens", MemberType = typeof(Fixtures))]
+    public void A_saved_g_cache_file_drives_decoding_like_the_live_one(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var donor = Load(name);
+        donor.Prefill(reference.ReadInt32("external.prompt"));
+        string path = Path.Combine(Path.GetTempPath(), $"pldrgen-{Guid.NewGuid():N}.gcache.safetensors");
+        try
+        {
+            donor.CaptureGCache().Save(path);
+            var model = Load(name);
+            model.InjectGCache(GCache.Load(path));
+            CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "external", LogitTolerance);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
+    public void Kv_cache_without_g_cache_recomputes_the_same_g(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var model = Load(name);
+        model.UseGCache = false;
+        CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "greedy", LogitTolerance);
+    }
+
+    [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
+    public void The_float32_model_tracks_the_float64_reference_step_by_step(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var prompt = reference.ReadInt32("prompt");
+        var exact = ReferenceModel.Load(Fixtures.ModelDir(name));
+        var (_, cache) = exact.Prefill(prompt);
+        var model = Load(name);
+        var logits = model.Prefill(prompt).ToArray();
+        int token = ReferenceModel.ArgMax(Widen(logits));
+        double worst = 0;
+        for (int step = 0; step < 8 && model.Position < model.Info.Config.MaxPositionEmbeddings; step++)
+        {
+            var expected = exact.DecodeStep(cache, token);
+            logits = model.Decode(token).ToArray();
+            worst = Math.Max(worst, Compare.AssertClose($"{name} decode step {step} vs float64", expected, Widen(logits), LogitTolerance).MaxAbs);
+            token = ReferenceModel.ArgMax(expected);
+        }
+        output.WriteLine($"{name}: cached decode vs float64, max abs {worst:E2}");
+    }
+
+    [Fact]
+    public void Decode_steps_allocate_nothing()
+    {
+        var model = Load("pldr-tiny-pydoc");
+        model.Prefill([279, 551, 320]);
+        model.Decode(42);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 16; i++) model.Decode(100 + i);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    float[] CheckGreedy(string name, IPldrModel model, SafeTensorsFile reference, int[] prompt, string kind, double tolerance)
+    {
+        var expectedTokens = reference.ReadInt32($"{kind}.tokens");
+        int vocab = model.Info.Config.VocabSize;
+        var tokens = new int[expectedTokens.Length];
+        var logits = new float[expectedTokens.Length * vocab];
+        var row = model.Prefill(prompt);
+        for (int step = 0; step < tokens.Length; step++)
+        {
+            row.CopyTo(logits.AsSpan(step * vocab));
+            tokens[step] = ReferenceModel.ArgMax(Widen(row.ToArray()));
+            // Teacher-force the fixture's token so one wrong step does not hide the logits of the rest.
+            if (step + 1 < tokens.Length) row = model.Decode(expectedTokens[step]);
+        }
+        Compare.AssertTokens($"{name} {kind}.tokens", expectedTokens, tokens);
+        var errors = Compare.AssertClose($"{name} {kind}.logits", reference.ReadFloat32($"{kind}.logits"), logits, tolerance, rowLength: vocab);
+        output.WriteLine($"{name} {kind}: tokens exact, logits {errors}");
+        return logits;
+    }
+
+    const double NoCacheTolerance = 1e-3;
+
+    static double[] Widen(ReadOnlySpan<float> values)
+    {
+        var result = new double[values.Length];
+        for (int i = 0; i < values.Length; i++) result[i] = values[i];
+        return result;
     }
 }

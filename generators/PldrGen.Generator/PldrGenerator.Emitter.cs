@@ -63,7 +63,7 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         ADff: MetricHidden, CustomGType: {{(s.CustomGType is null ? "null" : "\"" + s.CustomGType + "\"")}}, CacheFirstG: {{Bool(s.CacheFirstG)}},
         AttentionBias: {{Bool(s.AttentionBias)}}, GluBias: {{Bool(s.GluBias)}}, FinalBias: {{Bool(s.FinalBias)}});
 
-    public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static directory => Load(directory));
+    public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static directory => Load(directory), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();

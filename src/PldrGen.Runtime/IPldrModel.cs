@@ -53,7 +53,7 @@ public interface IPldrModel
 }
 
 /// <summary>What the command line needs to know about a compiled spec without loading it.</summary>
-public sealed record PldrModelInfo(string TypeName, PldrConfig Config, Func<string, IPldrModel> Load)
+public sealed record PldrModelInfo(string TypeName, PldrConfig Config, Func<string, IPldrModel> Load, int EosToken)
 {
     public string Name => TypeName[(TypeName.LastIndexOf('.') + 1)..];
 }

@@ -8,7 +8,8 @@ public sealed record GenerationOptions(
     SamplingOptions Sampling,
     bool IgnoreEos = false,
     bool KeepLogits = false,
-    int EosToken = 3);
+    int EosToken = 3,
+    float[]? PrefillLogits = null);
 
 /// <summary>The tokens drawn, optionally the logits each was drawn from, and the timings.</summary>
 public sealed class GenerationResult
@@ -22,6 +23,8 @@ public sealed class GenerationResult
     public int DecodeSteps { get; set; }
     /// <summary>True when generation stopped because the context (max_position_embeddings) was full.</summary>
     public bool ContextFull { get; set; }
+    /// <summary>The G-cache right after prefill (the A, A_LM and G_LM every cached step used).</summary>
+    public Checkpoints.GCache? PrefillGCache { get; set; }
 }
 
 /// <summary>The generation loop: prefill the prompt, then draw and decode one token at a time.</summary>
@@ -37,8 +40,17 @@ public static class TextGeneration
             throw new PldrException($"the prompt has {prompt.Length} tokens, more than the model's context of {maxPositions} positions");
 
         var clock = Stopwatch.StartNew();
-        var logits = model.Prefill(prompt);
+        ReadOnlySpan<float> logits;
+        if (options.PrefillLogits is { } all)
+        {
+            // Every position's logits (for --dump); the last row starts the generation.
+            int vocab = model.Info.Config.VocabSize;
+            model.Prefill(prompt, all.AsSpan(0, prompt.Length * vocab));
+            logits = all.AsSpan((prompt.Length - 1) * vocab, vocab);
+        }
+        else logits = model.Prefill(prompt);
         result.PrefillTime = clock.Elapsed;
+        if (options.KeepLogits) result.PrefillGCache = model.CaptureGCache();
         clock.Restart();
         for (int step = 0; step < options.MaxNewTokens; step++)
         {

@@ -9,18 +9,8 @@ namespace PldrGen.Runtime.Kernels;
 public static class CpuKernels
 {
     /// <summary>y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] for r &lt; rows (a Linear layer over a block of rows).</summary>
-    public static void Linear(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y)
-    {
-        var (w, bias) = (layer.Weight, layer.Bias);
-        int inDim = w.Cols, outDim = w.Rows;
-        for (int r = 0; r < rows; r++)
-        {
-            var xr = x.Slice(r * inDim, inDim);
-            var yr = y.Slice(r * outDim, outDim);
-            for (int o = 0; o < outDim; o++) yr[o] = TensorPrimitives.Dot(xr, w.Row(o));
-            if (bias is not null) TensorPrimitives.Add(yr, bias, yr);
-        }
-    }
+    public static void Linear(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y) =>
+        MatMul.Linear(x.Slice(0, rows * layer.In), rows, layer.Weight, layer.Bias, y.Slice(0, rows * layer.Out));
 
     /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
     public static void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
@@ -79,43 +69,46 @@ public static class CpuKernels
             }
     }
 
-    /// <summary>c[m, n] = Σ_k a[m, k]·b[k, n] for square n×n matrices (the per-head products of the power-law step).</summary>
-    public static void MatMulSquare(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int n)
-    {
-        c.Slice(0, n * n).Clear();
-        for (int i = 0; i < n; i++)
-        {
-            var ci = c.Slice(i * n, n);
-            for (int k = 0; k < n; k++) TensorPrimitives.MultiplyAdd(b.Slice(k * n, n), a[i * n + k], ci, ci);
-        }
-    }
-
     /// <summary>
     /// The power-law step per head: A_LM = iSwiGLU(W·A + b) + 1e-9 (so A_LM &gt; 0), A_P = A_LM^pw element-wise,
     /// G_LM = a·A_P + ba. <paramref name="scratch"/> holds dk×dk floats.
     /// </summary>
+    /// <remarks>
+    /// The element-wise power turns a relative error ε of A_LM into pw·ε, and A_LM is tiny wherever W·A + b cancels;
+    /// so both dk×dk products accumulate in double and the power is taken in double (a float pow computed as
+    /// exp(pw·ln A) would add |pw·ln A| ulps). It costs dk³ per head, nothing next to the metric learner; what is left
+    /// is the float32 rounding of A itself.
+    /// </remarks>
     public static void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
         Span<float> aLm, Span<float> g, Span<float> scratch)
     {
-        var (w, b, pw, alpha, beta) = (plga.W, plga.B, plga.Pw, plga.Alpha, plga.Beta);
         int n = headDim * headDim;
         for (int h = 0; h < heads; h++)
         {
-            var ah = a.Slice(h * n, n);
             var aLmH = aLm.Slice(h * n, n);
-            var gH = g.Slice(h * n, n);
-            MatMulSquare(w.AsSpan(h * n, n), ah, aLmH, headDim);
-            TensorPrimitives.Add(aLmH, b.AsSpan(h * n, n), aLmH);
+            var aP = scratch.Slice(0, n);
+            MatMulSquareDouble(plga.W.AsSpan(h * n, n), a.Slice(h * n, n), plga.B.AsSpan(h * n, n), aLmH, headDim);
+            var pw = plga.Pw.AsSpan(h * n, n);
             for (int i = 0; i < n; i++)
             {
-                float z = aLmH[i];
-                aLmH[i] = z * Silu(z) + 1e-9f;
+                double z = aLmH[i];
+                aLmH[i] = (float)(z * z / (1 + Math.Exp(-z))) + 1e-9f;
+                aP[i] = (float)Math.Pow(aLmH[i], pw[i]);
             }
-            var aP = scratch.Slice(0, n);
-            TensorPrimitives.Pow(aLmH, pw.AsSpan(h * n, n), aP);
-            MatMulSquare(alpha.AsSpan(h * n, n), aP, gH, headDim);
-            TensorPrimitives.Add(gH, beta.AsSpan(h * n, n), gH);
+            MatMulSquareDouble(plga.Alpha.AsSpan(h * n, n), aP, plga.Beta.AsSpan(h * n, n), g.Slice(h * n, n), headDim);
         }
+    }
+
+    /// <summary>c = a·b + bias for square n×n matrices, accumulated in double.</summary>
+    static void MatMulSquareDouble(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int n)
+    {
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < n; j++)
+            {
+                double sum = 0;
+                for (int k = 0; k < n; k++) sum += (double)a[i * n + k] * b[k * n + j];
+                c[i * n + j] = (float)(sum + bias[i * n + j]);
+            }
     }
 
     /// <summary>

@@ -36,26 +36,30 @@ public sealed class GeneratedModelTests(ITestOutputHelper output)
     public void Deductive_outputs_after_prefill_match(string name)
     {
         using var reference = Fixtures.Reference(name);
+        using var reference64 = Fixtures.Reference64(name);
         var model = Load(name);
         model.Prefill(reference.ReadInt32("prompt"));
         var g = model.CaptureGCache();
         bool learned = model.Info.Config.LearnedG;
         for (int l = 0; l < g.Layers; l++)
         {
-            // G_LM is a power of A_LM: its error scales with |G|, so the bound is relative to the tensor's size.
             if (learned)
             {
                 Check($"layer{l}.A", g.LayerA(l), 1e-4);
                 Check($"layer{l}.A_LM", g.LayerALm(l), 1e-4);
             }
-            Check($"layer{l}.G_LM", g.LayerG(l), 1e-4);
+            // G_LM = a·A_LM^pw: the power amplifies the float32 rounding of A wherever A_LM is tiny. The authors'
+            // code drifts 7e-5 between two BLAS builds; float32 paths land within 2e-4 of the fixture (measured
+            // up to 1.5e-4, odd-v510 layer 2), while the float64 reference matches it to 1e-12.
+            Check($"layer{l}.G_LM", g.LayerG(l), 2e-4);
         }
 
         void Check(string tensor, Span<float> actual, double tolerance)
         {
             var expected = reference.ReadFloat32(tensor);
-            var errors = Compare.AssertClose($"{name} {tensor}", expected, actual.ToArray(), tolerance, relTol: tolerance);
-            output.WriteLine($"{name} {tensor}: {errors}");
+            var exact = reference64.ReadFloat64(tensor);
+            output.WriteLine($"{name} {tensor}: vs float32 {Compare.Measure(expected, actual.ToArray())}; vs float64 {Compare.Measure(exact, Widen(actual.ToArray()))}; fixture vs float64 {Compare.Measure(expected, exact)}");
+            Compare.AssertClose($"{name} {tensor}", expected, actual.ToArray(), tolerance, relTol: tolerance);
         }
     }
 

@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace PldrGen.Runtime.Cli;
+
+/// <summary>Source-generated JSON (no reflection, so it works in the NativeAOT binary).</summary>
+[JsonSerializable(typeof(IReadOnlyList<string>))]
+[JsonSerializable(typeof(RunStats))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+partial class CliJson : JsonSerializerContext;
+
+/// <summary>What <c>--stats</c> prints as the last line on stderr.</summary>
+sealed record RunStats(
+    string Model, string Device, string CacheMode, double LoadMs,
+    int PrefillTokens, double PrefillMs, double PrefillTokensPerSecond,
+    int DecodeTokens, double DecodeMs, double DecodeTokensPerSecond, int GeneratedTokens);

@@ -1,0 +1,26 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace PldrGen.Runtime.Cli;
+
+/// <summary><c>pldr models</c>: the specs compiled into this program.</summary>
+static class ModelsCommand
+{
+    public static Command Create(TextWriter stdout)
+    {
+        var command = new Command("models", "List the model specs compiled into this program");
+        command.SetAction(_ =>
+        {
+            stdout.WriteLine("model                      layers  hidden  heads×dk   vocab  positions  G");
+            foreach (var m in PldrModelCatalog.All)
+            {
+                var c = m.Config;
+                string g = c.CustomGType is null ? $"learned (R {c.NumReslayerA}, N {c.NumDenseA}, Fa {c.ADff})" : $"custom: {c.CustomGType}";
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{m.Name,-26} {c.NumHiddenLayers,6}  {c.HiddenSize,6}  {c.NumAttentionHeads + "×" + c.HeadDim,8}  {c.VocabSize,6}  {c.MaxPositionEmbeddings,9}  {g}"));
+            }
+            return 0;
+        });
+        return command;
+    }
+}

@@ -32,13 +32,15 @@ sealed class ModelOptions
     {
         string? ids = result.GetValue(Tokens), text = result.GetValue(Prompt);
         if (ids is not null && text is not null) throw new PldrException("give --prompt or --tokens, not both");
-        if (ids is not null) return ParseIds(ids, "--tokens");
+        if (ids is not null) return ParseIds(ids, "--tokens") is { Length: > 0 } parsed ? parsed
+            : throw new PldrException("--tokens: give at least one token id");
         if (tokenizer is null) throw new PldrException("--prompt needs the model's tokenizer.model; give --tokens instead");
         return tokenizer.EncodePrompt(text ?? "");
     }
 
     public static int[] ParseIds(string ids, string option)
     {
+        if (ids.Trim().Length == 0) return [];
         var parts = ids.Split(',', StringSplitOptions.TrimEntries);
         var result = new int[parts.Length];
         for (int i = 0; i < parts.Length; i++)

@@ -57,13 +57,15 @@ partial class PldrGenerator
         }
         catch (YamlException e)
         {
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, e.Start, e.End), e.InnerException?.Message ?? e.Message));
+            // YamlDotNet's messages end with a period; the descriptor adds its own.
+            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
         }
         return entries;
     }
 
     static string Describe(ParsingEvent e) => e switch
     {
+        Scalar { Value.Length: 0, Style: ScalarStyle.Plain } => "an empty document",
         Scalar s => $"the single value '{s.Value}'",
         SequenceStart => "a list",
         _ => "an empty document",

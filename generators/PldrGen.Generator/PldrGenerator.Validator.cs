@@ -202,15 +202,21 @@ partial class PldrGenerator
         }
         switch (kind)
         {
-            case Kind.Int when !entry.Quoted && long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l):
-                if (l > int.MaxValue || l < int.MinValue)
+            case Kind.Int when !entry.Quoted && IsWholeNumber(raw!):
+                // A whole number too long for int (or even long) is out of range, not of the wrong type.
+                if (!int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i))
                 {
-                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, "at most 2147483647"));
+                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, raw![0] == '-' ? "at least -2147483648" : "at most 2147483647"));
                     return false;
                 }
-                value = (int)l;
+                value = i;
                 return true;
-            case Kind.Number when !entry.Quoted && double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsInfinity(d):
+            case Kind.Number when !entry.Quoted && double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d):
+                if (double.IsInfinity(d))
+                {
+                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, "a finite number"));
+                    return false;
+                }
                 value = d;
                 return true;
             case Kind.Bool when !entry.Quoted && (raw == "true" || raw == "false" || raw == "True" || raw == "False"):
@@ -236,6 +242,12 @@ partial class PldrGenerator
         }
         diagnostics.Add(Diagnostic("PLDR0004", entry.ValueLocation, entry.Key, expected, raw!));
         return false;
+    }
+
+    static bool IsWholeNumber(string text)
+    {
+        int start = text.Length > 0 && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+        return text.Length > start && text.Skip(start).All(c => c is >= '0' and <= '9');
     }
 
     static bool IsIdentifier(string name) =>

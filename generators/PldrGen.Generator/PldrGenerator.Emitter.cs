@@ -381,18 +381,19 @@ public sealed partial class {{s.ClassName}} : IPldrModel
     public GCache CaptureGCache()
     {
         var copy = new GCache(Layers, Heads, HeadDim);
-        _state.G.A.CopyTo(copy.A);
-        _state.G.ALm.CopyTo(copy.ALm);
-        _state.G.G.CopyTo(copy.G);
+        // Span to array: array.CopyTo(array) is ambiguous (Span or Memory) before C# 14.
+        _state.G.A.AsSpan().CopyTo(copy.A);
+        _state.G.ALm.AsSpan().CopyTo(copy.ALm);
+        _state.G.G.AsSpan().CopyTo(copy.G);
         return copy;
     }
 
     public void InjectGCache(GCache cache)
     {
         cache.EnsureShape(Layers, Heads, HeadDim, "{{s.ClassName}}");
-        cache.A.CopyTo(_state.G.A);
-        cache.ALm.CopyTo(_state.G.ALm);
-        cache.G.CopyTo(_state.G.G);
+        cache.A.AsSpan().CopyTo(_state.G.A);
+        cache.ALm.AsSpan().CopyTo(_state.G.ALm);
+        cache.G.AsSpan().CopyTo(_state.G.G);
         _gInjected = true;
     }
 
@@ -404,7 +405,7 @@ public sealed partial class {{s.ClassName}} : IPldrModel
 
     void RestoreCheckpointG()
     {
-        if (_weights.CheckpointG is { } g) g.CopyTo(_state.G.G);
+        if (_weights.CheckpointG is { } g) g.AsSpan().CopyTo(_state.G.G);
     }
 }
 

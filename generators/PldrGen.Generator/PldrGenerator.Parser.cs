@@ -32,42 +32,78 @@ partial class PldrGenerator
             }
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var keyEvent = parser.Consume<NodeEvent>();
-                var keyLocation = At(path, text, keyEvent.Start, keyEvent.End);
+                var keyEvent = parser.Current!;
+                var keyEnd = SkipNode(parser);
+                var keyLocation = At(path, text, keyEvent.Start, keyEnd);
                 if (keyEvent is not Scalar key)
                 {
                     diagnostics.Add(Diagnostic("PLDR0014", keyLocation, "a key that is not a plain name"));
                     return entries;
                 }
                 var valueEvent = parser.Current!;
+                var valueLocation = At(path, text, valueEvent.Start, SkipNode(parser));
                 if (valueEvent is Scalar scalar)
-                {
-                    parser.MoveNext();
-                    entries.Add(new SpecEntry(key.Value, keyLocation, scalar.Value, scalar.Style != ScalarStyle.Plain, "scalar",
-                        At(path, text, scalar.Start, scalar.End)));
-                }
+                    entries.Add(new SpecEntry(key.Value, keyLocation, scalar.Value, scalar.Style != ScalarStyle.Plain, "scalar", valueLocation));
                 else
                 {
-                    var start = valueEvent.Start;
-                    parser.SkipThisAndNestedEvents();
                     var kind = valueEvent is SequenceStart ? "a list" : valueEvent is MappingStart ? "a mapping" : "an alias";
-                    entries.Add(new SpecEntry(key.Value, keyLocation, null, false, kind, At(path, text, start, start)));
+                    entries.Add(new SpecEntry(key.Value, keyLocation, null, false, kind, valueLocation));
                 }
+            }
+            // A second document would otherwise be ignored without a word.
+            parser.Consume<DocumentEnd>();
+            if (!parser.Accept<StreamEnd>(out _))
+            {
+                var next = parser.Current!;
+                diagnostics.Add(Diagnostic("PLDR0014", At(path, text, next.Start, next.End), "a second document"));
             }
         }
         catch (YamlException e)
         {
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, e.Start, e.End), e.InnerException?.Message ?? e.Message));
+            // YamlDotNet's messages end with a period; the descriptor adds its own.
+            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
         }
         return entries;
     }
 
     static string Describe(ParsingEvent e) => e switch
     {
+        Scalar { Value.Length: 0, Style: ScalarStyle.Plain } => "an empty document",
         Scalar s => $"the single value '{s.Value}'",
         SequenceStart => "a list",
-        _ => "an empty document",
+        _ => "an alias",
     };
+
+    /// <summary>Moves past the node at the parser's position, a whole list or mapping included; returns where it ends.</summary>
+    static Mark SkipNode(IParser parser)
+    {
+        var flow = new Stack<bool>(); // per open collection: [ ] or { } rather than indented lines
+        var end = parser.Current!.End;
+        do
+        {
+            var e = parser.Current!;
+            switch (e)
+            {
+                case SequenceStart s:
+                    flow.Push(s.Style == SequenceStyle.Flow);
+                    break;
+                case MappingStart m:
+                    flow.Push(m.Style == MappingStyle.Flow);
+                    break;
+                case SequenceEnd or MappingEnd:
+                    // YamlDotNet marks a closing bracket with an empty span before it, and the end of an indented
+                    // collection at the next line's token: take the bracket, or stop after the last item.
+                    if (flow.Pop()) end = new Mark(e.Start.Index + 1, e.Start.Line, e.Start.Column + 1);
+                    break;
+                default:
+                    end = e.End;
+                    break;
+            }
+            parser.MoveNext();
+        }
+        while (flow.Count > 0);
+        return end;
+    }
 
     /// <summary>A Roslyn location from YamlDotNet marks (1-based line and column, 0-based character index).</summary>
     static SpecLocation At(string path, SourceText text, Mark start, Mark end)

@@ -104,10 +104,18 @@ partial class PldrGenerator
 
         int heads = Int("num_attention_heads", 1);
         int headDim = Int("head_dim", Int("hidden_size", 0) / heads);
-        int hidden = Int("hidden_size", heads * headDim);
-        if ((long)heads * headDim != hidden)
+        long product = (long)heads * headDim;
+        // Derived sizes are computed in long: past int they would wrap into a wrong, even negative, const.
+        if (!byKey.ContainsKey("hidden_size") && product > int.MaxValue)
+        {
+            diagnostics.Add(Diagnostic("PLDR0016", Where("head_dim"), "num_attention_heads × head_dim", Format(product),
+                "at most 2147483647, the largest hidden_size"));
+            return null;
+        }
+        int hidden = Int("hidden_size", (int)product);
+        if (product != hidden)
             diagnostics.Add(Diagnostic("PLDR0006", Where(byKey.ContainsKey("hidden_size") ? "hidden_size" : "head_dim"),
-                Format(hidden), Format(heads), Format(headDim), Format((long)heads * headDim)));
+                Format(hidden), Format(heads), Format(headDim), Format(product)));
         else if (headDim % 2 != 0)
             diagnostics.Add(Diagnostic("PLDR0007", Where(byKey.ContainsKey("head_dim") ? "head_dim" : "hidden_size"), Format(headDim)));
 
@@ -127,6 +135,10 @@ partial class PldrGenerator
         int eos = Int("eos_token_id", 3);
         if (eos < 0 || eos >= vocab)
             diagnostics.Add(Diagnostic("PLDR0016", Where("eos_token_id"), "eos_token_id", Format(eos), $"a token id below vocab_size ({Format(vocab)})"));
+        long intermediate = values.TryGetValue("intermediate_size", out var f) ? (int)f! : (long)hidden * 8 / 3;
+        if (intermediate > int.MaxValue)
+            diagnostics.Add(Diagnostic("PLDR0016", Where(byKey.ContainsKey("hidden_size") ? "hidden_size" : "head_dim"),
+                "intermediate_size (hidden_size · 8/3)", Format(intermediate), "at most 2147483647: give intermediate_size, or reduce hidden_size"));
         if (diagnostics.Any(IsError)) return null;
 
         var spec = new ModelSpec(
@@ -134,7 +146,7 @@ partial class PldrGenerator
             Namespace: values.TryGetValue("namespace", out var ns) ? (string)ns! : "PldrGen.Models",
             ClassName: (string)values["class_name"]!,
             VocabSize: vocab, HiddenSize: hidden,
-            IntermediateSize: Int("intermediate_size", (int)((long)hidden * 8 / 3)),
+            IntermediateSize: (int)intermediate,
             NumHiddenLayers: Int("num_hidden_layers", 1), NumAttentionHeads: heads, HeadDim: headDim,
             MaxPositionEmbeddings: Int("max_position_embeddings", 1),
             LayerNormEps: Number("layer_norm_eps", 1e-6), RopeTheta: Number("rope_theta", 10000),
@@ -190,15 +202,21 @@ partial class PldrGenerator
         }
         switch (kind)
         {
-            case Kind.Int when !entry.Quoted && long.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l):
-                if (l > int.MaxValue || l < int.MinValue)
+            case Kind.Int when !entry.Quoted && IsWholeNumber(raw!):
+                // A whole number too long for int (or even long) is out of range, not of the wrong type.
+                if (!int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i))
                 {
-                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, "at most 2147483647"));
+                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, raw![0] == '-' ? "at least -2147483648" : "at most 2147483647"));
                     return false;
                 }
-                value = (int)l;
+                value = i;
                 return true;
-            case Kind.Number when !entry.Quoted && double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsInfinity(d):
+            case Kind.Number when !entry.Quoted && double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d):
+                if (double.IsInfinity(d))
+                {
+                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, "a finite number"));
+                    return false;
+                }
                 value = d;
                 return true;
             case Kind.Bool when !entry.Quoted && (raw == "true" || raw == "false" || raw == "True" || raw == "False"):
@@ -224,6 +242,12 @@ partial class PldrGenerator
         }
         diagnostics.Add(Diagnostic("PLDR0004", entry.ValueLocation, entry.Key, expected, raw!));
         return false;
+    }
+
+    static bool IsWholeNumber(string text)
+    {
+        int start = text.Length > 0 && (text[0] == '-' || text[0] == '+') ? 1 : 0;
+        return text.Length > start && text.Skip(start).All(c => c is >= '0' and <= '9');
     }
 
     static bool IsIdentifier(string name) =>

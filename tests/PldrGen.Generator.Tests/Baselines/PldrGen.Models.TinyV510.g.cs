@@ -41,7 +41,7 @@ public sealed partial class TinyV510 : IPldrModel
         ADff: MetricHidden, CustomGType: null, CacheFirstG: false,
         AttentionBias: true, GluBias: true, FinalBias: true);
 
-    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510", Config, static directory => Load(directory));
+    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510", Config, static directory => Load(directory), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();
@@ -188,7 +188,8 @@ public sealed partial class TinyV510 : IPldrModel
     public ModelWeights Weights => _weights;
     PldrModelInfo IPldrModel.Info => ModelInfo;
     public int Position => _position;
-    public CacheMode CacheMode { get; set; } = CacheMode.KvAndG;
+    public bool UseKvCache { get; set; } = true;
+    public bool UseGCache { get; set; } = true;
     public TensorProbe? Probe { get; set; }
 
     public void Reset() => _position = 0;
@@ -216,12 +217,14 @@ public sealed partial class TinyV510 : IPldrModel
             throw new PldrException($"position {_position} is past the context of TinyV510 ({MaxPositions} positions, max_position_embeddings)");
         CheckToken(token);
         _state.Tokens[_position] = token;
-        if (CacheMode == CacheMode.None)
+        bool recomputeG = LearnedG && !_gInjected && !UseGCache;
+        if (!UseKvCache)
         {
-            // No cache: re-run the whole growing sequence; A and G follow the input.
-            Forward(0, _position + 1, computeG: LearnedG && !_gInjected);
+            // No KV-cache: re-run the whole growing sequence; A (and G, without the G-cache) follow the input.
+            Forward(0, _position + 1, computeG: recomputeG);
             return LmHead(_position++, _state.Logits);
         }
+        if (recomputeG) RecomputeGFromFrozenA();
         Forward(_position, 1, computeG: false);
         _position++;
         return LmHead(0, _state.Logits);
@@ -327,6 +330,13 @@ public sealed partial class TinyV510 : IPldrModel
         // A_LM = iSwiGLU(W·A + b) + 1e-9;  G_LM = a·A_LM^pw + ba  (element-wise power)
         CpuKernels.PowerLaw(a, layer.Plga!, Heads, HeadDim, s.G.LayerALm(l), s.G.LayerG(l), s.PowerScratch);
         Probe?.Invoke("G_LM", l, s.G.LayerG(l));
+    }
+
+    /// <summary>KV-cache without G-cache: G_LM again from the frozen A of every layer (same values, for parity).</summary>
+    void RecomputeGFromFrozenA()
+    {
+        for (int l = 0; l < Layers; l++)
+            CpuKernels.PowerLaw(_state.G.LayerA(l), _weights.Layers[l].Plga!, Heads, HeadDim, _state.G.LayerALm(l), _state.G.LayerG(l), _state.PowerScratch);
     }
 
     /// <summary>logits = final_layer(x[row]): computed only for the rows whose logits are asked for.</summary>

@@ -41,7 +41,7 @@ public sealed partial class TinyV510GIdentity : IPldrModel
         ADff: MetricHidden, CustomGType: "identity", CacheFirstG: false,
         AttentionBias: true, GluBias: true, FinalBias: true);
 
-    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510GIdentity", Config, static directory => Load(directory));
+    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510GIdentity", Config, static directory => Load(directory), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();
@@ -180,7 +180,8 @@ public sealed partial class TinyV510GIdentity : IPldrModel
     public ModelWeights Weights => _weights;
     PldrModelInfo IPldrModel.Info => ModelInfo;
     public int Position => _position;
-    public CacheMode CacheMode { get; set; } = CacheMode.KvAndG;
+    public bool UseKvCache { get; set; } = true;
+    public bool UseGCache { get; set; } = true;
     public TensorProbe? Probe { get; set; }
 
     public void Reset() => _position = 0;
@@ -208,12 +209,14 @@ public sealed partial class TinyV510GIdentity : IPldrModel
             throw new PldrException($"position {_position} is past the context of TinyV510GIdentity ({MaxPositions} positions, max_position_embeddings)");
         CheckToken(token);
         _state.Tokens[_position] = token;
-        if (CacheMode == CacheMode.None)
+        bool recomputeG = LearnedG && !_gInjected && !UseGCache;
+        if (!UseKvCache)
         {
-            // No cache: re-run the whole growing sequence; A and G follow the input.
-            Forward(0, _position + 1, computeG: LearnedG && !_gInjected);
+            // No KV-cache: re-run the whole growing sequence; A (and G, without the G-cache) follow the input.
+            Forward(0, _position + 1, computeG: recomputeG);
             return LmHead(_position++, _state.Logits);
         }
+        if (recomputeG) RecomputeGFromFrozenA();
         Forward(_position, 1, computeG: false);
         _position++;
         return LmHead(0, _state.Logits);
@@ -292,6 +295,12 @@ public sealed partial class TinyV510GIdentity : IPldrModel
     void MetricLearner(int l, ReadOnlySpan<float> q, int count)
     {
         throw new InvalidOperationException("a custom-G model has no metric learner");
+    }
+
+    /// <summary>KV-cache without G-cache: G_LM again from the frozen A of every layer (same values, for parity).</summary>
+    void RecomputeGFromFrozenA()
+    {
+
     }
 
     /// <summary>logits = final_layer(x[row]): computed only for the rows whose logits are asked for.</summary>

@@ -63,7 +63,7 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         ADff: MetricHidden, CustomGType: {{(s.CustomGType is null ? "null" : "\"" + s.CustomGType + "\"")}}, CacheFirstG: {{Bool(s.CacheFirstG)}},
         AttentionBias: {{Bool(s.AttentionBias)}}, GluBias: {{Bool(s.GluBias)}}, FinalBias: {{Bool(s.FinalBias)}});
 
-    public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static directory => Load(directory), EndToken);
+    public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static (directory, precision) => Load(directory, precision), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();
@@ -161,15 +161,18 @@ public sealed partial class {{s.ClassName}} : IPldrModel
                 c.Norm(p + "layernorm1"), c.Norm(p + "layernorm2"));
         }
         return new ModelWeights(
-            new WeightMatrix(VocabSize, HiddenSize, c.Read("decoder.embedding.weight")), c.Norm("decoder.layernorm1"), layers,
+            c.Matrix("decoder.embedding.weight", VocabSize, HiddenSize), c.Norm("decoder.layernorm1"), layers,
             c.Linear("final_layer", VocabSize, HiddenSize, {{Bool(s.FinalBias)}}),
             {{(s.LearnedG ? "null" : "CustomG.FromPastGValues(c.Read(\"decoder.past_G_values\"), Layers, Heads, HeadDim)")}});
     }
 
-    /// <summary>Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first.</summary>
-    public static {{s.ClassName}} Load(string directory)
+    /// <summary>
+    /// Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first. Weight
+    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise.
+    /// </summary>
+    public static {{s.ClassName}} Load(string directory, WeightPrecision? precision = null)
     {
-        using var checkpoint = Checkpoint.Open(directory, "{{s.ClassName}}", Config, TensorManifest);
+        using var checkpoint = Checkpoint.Open(directory, "{{s.ClassName}}", Config, TensorManifest, precision);
         return new {{s.ClassName}}(ReadWeights(checkpoint));
     }
 
@@ -192,8 +195,8 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         public readonly float[] MetricGate = new float[Heads * HeadDim * MetricHidden]; // [H·dk, Fa]
         public readonly float[] MetricUp = new float[Heads * HeadDim * MetricHidden];   // [H·dk, Fa]
         public readonly float[] PowerScratch = new float[HeadDim * HeadDim];       // [dk, dk] A_LM^pw of one head
-        public readonly float[] Scores = new float[MaxPositions];                  // [P] one query's attention row
-        public readonly float[] QG = new float[HeadDim];                           // [dk] q·G of one head
+        public readonly float[] Scores = new float[Heads * MaxPositions];          // [H, P] each head's attention row
+        public readonly float[] QG = new float[Heads * HeadDim];                   // [H, dk] q·G of each head
         public readonly float[] Logits = new float[VocabSize];                     // [V]
     }
 

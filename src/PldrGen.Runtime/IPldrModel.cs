@@ -53,7 +53,10 @@ public interface IPldrModel
 }
 
 /// <summary>What the command line needs to know about a compiled spec without loading it.</summary>
-public sealed record PldrModelInfo(string TypeName, PldrConfig Config, Func<string, IPldrModel> Load, int EosToken)
+public sealed record PldrModelInfo(string TypeName, PldrConfig Config, Func<string, Kernels.WeightPrecision?, IPldrModel> Loader, int EosToken)
 {
+    /// <summary>Loads a checkpoint folder of this shape; weight matrices as stored unless a precision is given.</summary>
+    public IPldrModel Load(string directory, Kernels.WeightPrecision? precision = null) => Loader(directory, precision);
+
     public string Name => TypeName[(TypeName.LastIndexOf('.') + 1)..];
 }

@@ -16,10 +16,16 @@ public sealed class Checkpoint : IDisposable
 {
     public string Directory { get; }
     public SafeTensorsFile Weights { get; }
+    /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F16 becomes float32).</summary>
+    public WeightPrecision? Precision { get; }
 
-    Checkpoint(string directory, SafeTensorsFile weights) { Directory = directory; Weights = weights; }
+    Checkpoint(string directory, SafeTensorsFile weights, WeightPrecision? precision)
+    {
+        Directory = directory; Weights = weights; Precision = precision;
+    }
 
-    public static Checkpoint Open(string directory, string specName, PldrConfig expected, IReadOnlyList<TensorShape> manifest)
+    public static Checkpoint Open(string directory, string specName, PldrConfig expected, IReadOnlyList<TensorShape> manifest,
+        WeightPrecision? precision = null)
     {
         if (!System.IO.Directory.Exists(directory)) throw new PldrException($"{directory}: model folder not found");
         string configPath = Path.Combine(directory, "config.json");
@@ -30,7 +36,7 @@ public sealed class Checkpoint : IDisposable
         try
         {
             Verify(weights, specName, manifest);
-            return new Checkpoint(directory, weights);
+            return new Checkpoint(directory, weights, precision);
         }
         catch
         {
@@ -62,7 +68,16 @@ public sealed class Checkpoint : IDisposable
     public float[] Read(string name) => Weights.ReadFloat32(name);
 
     public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
-        new(new WeightMatrix(outDim, inDim, Read(prefix + ".weight")), bias ? Read(prefix + ".bias") : null);
+        new(Matrix(prefix + ".weight", outDim, inDim), bias ? Read(prefix + ".bias") : null);
+
+    /// <summary>A weight matrix, bfloat16 in memory when stored so (or asked for), float32 otherwise.</summary>
+    public WeightMatrix Matrix(string name, int rows, int cols)
+    {
+        var entry = Weights.Entry(name);
+        if (entry.DType == TensorDType.BF16 && Precision != WeightPrecision.Float32)
+            return WeightMatrix.FromBFloat16(rows, cols, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.Bytes(entry)));
+        return WeightMatrix.FromFloat32(rows, cols, Read(name), Precision ?? WeightPrecision.Float32);
+    }
 
     public NormWeights Norm(string prefix) => new(Read(prefix + ".weight"), Read(prefix + ".bias"));
 

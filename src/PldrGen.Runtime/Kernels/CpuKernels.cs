@@ -55,18 +55,37 @@ public static class CpuKernels
     }
 
     /// <summary>A[h] = Σ_s Q[s, h]ᵀ·Q[s, h] over all rows (no causal mask): the per-head dk×dk metric tensor.</summary>
-    public static void MetricTensor(ReadOnlySpan<float> q, int rows, int heads, int headDim, Span<float> a)
+    public static unsafe void MetricTensor(ReadOnlySpan<float> q, int rows, int heads, int headDim, Span<float> a)
     {
-        a.Slice(0, heads * headDim * headDim).Clear();
-        int dim = heads * headDim;
-        for (int s = 0; s < rows; s++)
-            for (int h = 0; h < heads; h++)
+        fixed (float* pq = q, pa = a)
+        {
+            var job = new HeadJob { Q = pq, Out = pa, Rows = rows, Heads = heads, HeadDim = headDim };
+            CpuWorkers.Shared.For(heads, 1, &MetricTensorHeads, &job);
+        }
+    }
+
+    static unsafe void MetricTensorHeads(void* state, int start, int end)
+    {
+        var job = (HeadJob*)state;
+        int dk = job->HeadDim, dim = job->Heads * dk;
+        for (int h = start; h < end; h++)
+        {
+            var ah = new Span<float>(job->Out + h * dk * dk, dk * dk);
+            ah.Clear();
+            for (int s = 0; s < job->Rows; s++)
             {
-                var qh = q.Slice(s * dim + h * headDim, headDim);
-                var ah = a.Slice(h * headDim * headDim, headDim * headDim);
-                for (int i = 0; i < headDim; i++)
-                    TensorPrimitives.MultiplyAdd(qh, qh[i], ah.Slice(i * headDim, headDim), ah.Slice(i * headDim, headDim));
+                var qh = new ReadOnlySpan<float>(job->Q + s * dim + h * dk, dk);
+                for (int i = 0; i < dk; i++)
+                    TensorPrimitives.MultiplyAdd(qh, qh[i], ah.Slice(i * dk, dk), ah.Slice(i * dk, dk));
             }
+        }
+    }
+
+    /// <summary>The pointers and sizes a per-head kernel needs (heads are split across the workers).</summary>
+    unsafe struct HeadJob
+    {
+        public float* Q, G, Keys, Values, Out, Scores, QG;
+        public int Rows, Start, Heads, HeadDim, MaxPositions;
     }
 
     /// <summary>
@@ -113,31 +132,45 @@ public static class CpuKernels
 
     /// <summary>
     /// Power law graph attention for rows at positions start..start+rows−1 against cached K, V [positions, D]:
-    /// out = softmax((q·G)·Kᵀ/√dk over keys 0..p) · V, per head. <paramref name="scores"/> holds one row of
-    /// key scores (max positions); <paramref name="qg"/> holds dk floats.
+    /// out = softmax((q·G)·Kᵀ/√dk over keys 0..p) · V, per head, heads split across the workers.
+    /// <paramref name="scores"/> holds [H, max positions] and <paramref name="qg"/> [H, dk] of scratch.
     /// </summary>
-    public static void PowerLawAttention(ReadOnlySpan<float> q, int rows, int start, int heads, int headDim,
+    public static unsafe void PowerLawAttention(ReadOnlySpan<float> q, int rows, int start, int heads, int headDim,
         ReadOnlySpan<float> g, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         Span<float> scores, Span<float> qg)
     {
-        int dim = heads * headDim;
-        float sqrtDk = MathF.Sqrt(headDim);
-        for (int r = 0; r < rows; r++)
+        fixed (float* pq = q, pg = g, pk = keys, pv = values, po = output, ps = scores, pqg = qg)
         {
-            int visible = start + r + 1; // causal: position p sees keys 0..p
-            for (int h = 0; h < heads; h++)
+            var job = new HeadJob
             {
-                var qh = q.Slice(r * dim + h * headDim, headDim);
-                var gh = g.Slice(h * headDim * headDim, headDim * headDim);
-                var qgh = qg.Slice(0, headDim);
-                qgh.Clear();
-                for (int i = 0; i < headDim; i++) TensorPrimitives.MultiplyAdd(gh.Slice(i * headDim, headDim), qh[i], qgh, qgh);
-                var s = scores.Slice(0, visible);
-                for (int p = 0; p < visible; p++) s[p] = TensorPrimitives.Dot(qgh, keys.Slice(p * dim + h * headDim, headDim)) / sqrtDk;
+                Q = pq, G = pg, Keys = pk, Values = pv, Out = po, Scores = ps, QG = pqg,
+                Rows = rows, Start = start, Heads = heads, HeadDim = headDim, MaxPositions = scores.Length / heads,
+            };
+            CpuWorkers.Shared.For(heads, 1, &AttentionHeads, &job);
+        }
+    }
+
+    static unsafe void AttentionHeads(void* state, int start, int end)
+    {
+        var job = (HeadJob*)state;
+        int dk = job->HeadDim, dim = job->Heads * dk;
+        float sqrtDk = MathF.Sqrt(dk); // the authors divide by √dk taken in float32
+        for (int h = start; h < end; h++)
+        {
+            var gh = new ReadOnlySpan<float>(job->G + h * dk * dk, dk * dk);
+            var qg = new Span<float>(job->QG + h * dk, dk);
+            for (int r = 0; r < job->Rows; r++)
+            {
+                int visible = job->Start + r + 1; // causal: position p sees keys 0..p
+                var qh = new ReadOnlySpan<float>(job->Q + r * dim + h * dk, dk);
+                qg.Clear();
+                for (int i = 0; i < dk; i++) TensorPrimitives.MultiplyAdd(gh.Slice(i * dk, dk), qh[i], qg, qg);
+                var s = new Span<float>(job->Scores + h * job->MaxPositions, visible);
+                for (int p = 0; p < visible; p++) s[p] = TensorPrimitives.Dot(qg, new ReadOnlySpan<float>(job->Keys + p * dim + h * dk, dk)) / sqrtDk;
                 TensorPrimitives.SoftMax(s, s);
-                var oh = output.Slice(r * dim + h * headDim, headDim);
+                var oh = new Span<float>(job->Out + r * dim + h * dk, dk);
                 oh.Clear();
-                for (int p = 0; p < visible; p++) TensorPrimitives.MultiplyAdd(values.Slice(p * dim + h * headDim, headDim), s[p], oh, oh);
+                for (int p = 0; p < visible; p++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(job->Values + p * dim + h * dk, dk), s[p], oh, oh);
             }
         }
     }
@@ -153,8 +186,22 @@ public static class CpuKernels
         var u = up.Slice(0, rows * hidden);
         Linear(x, rows, glu.W1, g);
         Linear(x, rows, glu.W2, u);
-        for (int i = 0; i < g.Length; i++) g[i] = Silu(g[i]) * u[i];
+        SiluGate(g, u);
         Linear(g, rows, glu.W3, y);
+    }
+
+    /// <summary>g = silu(g) ⊙ u = g·sigmoid(g)·u, vectorised in stack-sized chunks.</summary>
+    static void SiluGate(Span<float> g, ReadOnlySpan<float> u)
+    {
+        Span<float> sigmoid = stackalloc float[512];
+        for (int i = 0; i < g.Length; i += sigmoid.Length)
+        {
+            int n = Math.Min(sigmoid.Length, g.Length - i);
+            var gi = g.Slice(i, n);
+            TensorPrimitives.Sigmoid(gi, sigmoid[..n]);
+            TensorPrimitives.Multiply(gi, sigmoid[..n], gi);
+            TensorPrimitives.Multiply(gi, u.Slice(i, n), gi);
+        }
     }
 
     /// <summary>z = x + y, element-wise (the residual connections).</summary>
@@ -164,8 +211,7 @@ public static class CpuKernels
     public static void Embed(WeightMatrix embedding, ReadOnlySpan<int> tokens, float scale, Span<float> x)
     {
         int dim = embedding.Cols;
-        for (int t = 0; t < tokens.Length; t++) TensorPrimitives.Multiply(embedding.Row(tokens[t]), scale, x.Slice(t * dim, dim));
+        for (int t = 0; t < tokens.Length; t++) embedding.CopyRow(tokens[t], scale, x.Slice(t * dim, dim));
     }
 
-    static float Silu(float z) => z / (1f + MathF.Exp(-z));
 }

@@ -4,104 +4,178 @@ using System.Runtime.Intrinsics;
 namespace PldrGen.Runtime.Kernels;
 
 /// <summary>
-/// y[t, o] = Σ_k x[t, k]·W[o, k] + b[o] with W in the checkpoint's [out, in] layout, split over output rows across
-/// <see cref="CpuWorkers"/>. One row (decode) streams W once: a bandwidth-bound matrix-vector product. Several rows
-/// (prefill) use 4×4 register tiles: each pair of loads feeds four fused multiply-adds.
+/// y[t, o] = Σ_k x[t, k]·W[o, k] + b[o], W packed in panels of four interleaved rows (<see cref="WeightMatrix"/>),
+/// split over panels across <see cref="CpuWorkers"/>. One input row (decode) streams each panel once: a
+/// bandwidth-bound matrix-vector product. Several rows (prefill) use 4×4 register tiles, where each load feeds four
+/// fused multiply-adds; a bfloat16 panel is first widened into a float32 panel that every input row then reuses.
 /// </summary>
 static unsafe class MatMul
 {
     struct Job
     {
-        public float* X, W, Bias, Y;
-        public int Rows, In, Out;
+        public float* X, Bias, Y;
+        public float* W; public ushort* WBf16;
+        public int Rows, In, Out, PaddedIn;
     }
+
+    const int Panel = WeightMatrix.PanelRows, Block = 8; // float32 blocks: 8 floats = one Vector256
+    const int MaxIn = 1 << 14; // the widened bfloat16 panel lives on the stack
 
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y)
     {
-        fixed (float* px = x, pw = w.Values, pb = bias, py = y)
+        if (w.Precision == WeightPrecision.BFloat16 && w.Cols > MaxIn)
+            throw new NotSupportedException($"bfloat16 weights with more than {MaxIn} inputs");
+        fixed (float* px = x, pb = bias, py = y)
         {
-            var job = new Job { X = px, W = pw, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows };
-            // Small layers are not worth waking the workers for.
+            var job = new Job
+            {
+                X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PaddedIn = w.PaddedCols,
+                W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
+                WBf16 = w.Precision == WeightPrecision.BFloat16 ? w.BFloat16Pointer : null,
+            };
             long work = (long)rows * w.Rows * w.Cols;
-            if (work < 1 << 16) Rows(&job, 0, w.Rows);
-            else CpuWorkers.Shared.For(w.Rows, 4, &Rows, &job);
+            if (work < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
+            else CpuWorkers.Shared.For(w.Panels, 1, &Panels, &job);
         }
     }
 
-    /// <summary>Output rows [start, end) for every input row.</summary>
-    static void Rows(void* state, int start, int end)
+    /// <summary>Panels [start, end) for every input row.</summary>
+    static void Panels(void* state, int start, int end)
     {
         var job = (Job*)state;
-        int k = job->In;
-        int o = start;
-        if (job->Rows == 1)
+        int k = job->In, rows = job->Rows;
+        long panelSize = (long)Panel * job->PaddedIn;
+        float* widened = stackalloc float[job->WBf16 is null ? 1 : Panel * (k + Block)];
+        float* four = stackalloc float[Panel * Panel];
+        for (int p = start; p < end; p++)
         {
-            for (; o + 4 <= end; o += 4) Dot1x4(job->X, job->W + (long)o * k, k, job->Y + o);
-            for (; o < end; o++) job->Y[o] = Dot(job->X, job->W + (long)o * k, k);
-        }
-        else
-        {
-            for (; o + 4 <= end; o += 4)
+            int o = p * Panel, valid = Math.Min(Panel, job->Out - o);
+            float* w;
+            if (job->WBf16 is null) w = job->W + p * panelSize;
+            else if (rows == 1)
             {
-                int t = 0;
-                for (; t + 4 <= job->Rows; t += 4) Tile4x4(job->X + (long)t * k, job->W + (long)o * k, k, job->Y + (long)t * job->Out + o, job->Out);
-                for (; t < job->Rows; t++) Dot1x4(job->X + (long)t * k, job->W + (long)o * k, k, job->Y + (long)t * job->Out + o);
+                Dot1x4(job->X, job->WBf16 + p * panelSize, k, four);
+                Store(four, valid, job->Bias, o, job->Y + o);
+                continue;
             }
-            for (; o < end; o++)
-                for (int t = 0; t < job->Rows; t++) job->Y[(long)t * job->Out + o] = Dot(job->X + (long)t * k, job->W + (long)o * k, k);
+            else
+            {
+                Widen(job->WBf16 + p * panelSize, job->PaddedIn, widened);
+                w = widened;
+            }
+            int t = 0;
+            for (; t + 4 <= rows; t += 4)
+            {
+                Tile4x4(job->X + (long)t * k, k, w, four);
+                for (int r = 0; r < 4; r++) Store(four + r * Panel, valid, job->Bias, o, job->Y + (long)(t + r) * job->Out + o);
+            }
+            for (; t < rows; t++)
+            {
+                Dot1x4(job->X + (long)t * k, w, k, four);
+                Store(four, valid, job->Bias, o, job->Y + (long)t * job->Out + o);
+            }
         }
-        if (job->Bias is not null)
-            for (int t = 0; t < job->Rows; t++)
-                for (int i = start; i < end; i++) job->Y[(long)t * job->Out + i] += job->Bias[i];
     }
 
-    static float Dot(float* x, float* w, int k)
+    /// <summary>The panel's valid outputs (the last panel may hold fewer than four rows), plus the bias.</summary>
+    static void Store(float* four, int valid, float* bias, int o, float* y)
     {
-        var acc = Vector256<float>.Zero;
-        int i = 0;
-        for (; i + 8 <= k; i += 8) acc = Vector256.FusedMultiplyAdd(Vector256.Load(x + i), Vector256.Load(w + i), acc);
-        float sum = Vector256.Sum(acc);
-        for (; i < k; i++) sum += x[i] * w[i];
-        return sum;
+        for (int r = 0; r < valid; r++) y[r] = four[r] + (bias is null ? 0 : bias[o + r]);
     }
 
-    /// <summary>y[0..4) = x·W[0..4)ᵀ: four weight rows share each load of x.</summary>
+    /// <summary>y[0..4) = x·W[panel]ᵀ, float32 panel: each block of x meets four consecutive weight blocks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Dot1x4(float* x, float* w, int k, float* y)
     {
         Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
         int i = 0;
-        for (; i + 8 <= k; i += 8)
+        for (; i + 2 * Block <= k; i += 2 * Block, w += 2 * Panel * Block) // two chains per row: more loads in flight
         {
-            var xv = Vector256.Load(x + i);
-            c0 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w + i), c0);
-            c1 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w + k + i), c1);
-            c2 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w + 2 * k + i), c2);
-            c3 = Vector256.FusedMultiplyAdd(xv, Vector256.Load(w + 3 * k + i), c3);
+            var xa = Vector256.Load(x + i);
+            var xb = Vector256.Load(x + i + Block);
+            c0 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w), c0);
+            c1 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 8), c1);
+            c2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 16), c2);
+            c3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 24), c3);
+            d0 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 32), d0);
+            d1 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 40), d1);
+            d2 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 48), d2);
+            d3 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 56), d3);
         }
-        float s0 = Vector256.Sum(c0), s1 = Vector256.Sum(c1), s2 = Vector256.Sum(c2), s3 = Vector256.Sum(c3);
-        for (; i < k; i++)
+        c0 += d0; c1 += d1; c2 += d2; c3 += d3;
+        for (; i + Block <= k; i += Block, w += Panel * Block)
         {
-            s0 += x[i] * w[i]; s1 += x[i] * w[k + i]; s2 += x[i] * w[2 * k + i]; s3 += x[i] * w[3 * k + i];
+            var xa = Vector256.Load(x + i);
+            c0 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w), c0);
+            c1 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 8), c1);
+            c2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 16), c2);
+            c3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 24), c3);
         }
-        y[0] = s0; y[1] = s1; y[2] = s2; y[3] = s3;
+        y[0] = Vector256.Sum(c0); y[1] = Vector256.Sum(c1); y[2] = Vector256.Sum(c2); y[3] = Vector256.Sum(c3);
+        for (int j = 0; i + j < k; j++) // the last, partial block
+            for (int r = 0; r < Panel; r++) y[r] += x[i + j] * w[r * Block + j];
     }
 
-    /// <summary>y[t, o] for 4 input rows × 4 weight rows in 16 vector accumulators.</summary>
+    /// <summary>The bfloat16 twin: a block is 16 weights, widened to float32 in registers (a shift by 16 bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile4x4(float* x, float* w, int k, float* y, int ldy)
+    static void Dot1x4(float* x, ushort* w, int k, float* y)
+    {
+        const int B = 16;
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        int i = 0;
+        for (; i + B <= k; i += B, w += Panel * B)
+        {
+            var xa = Vector256.Load(x + i);
+            var xb = Vector256.Load(x + i + 8);
+            var (a0, b0) = WidenBlock(w); var (a1, b1) = WidenBlock(w + B);
+            var (a2, b2) = WidenBlock(w + 2 * B); var (a3, b3) = WidenBlock(w + 3 * B);
+            c0 = Vector256.FusedMultiplyAdd(xa, a0, c0); d0 = Vector256.FusedMultiplyAdd(xb, b0, d0);
+            c1 = Vector256.FusedMultiplyAdd(xa, a1, c1); d1 = Vector256.FusedMultiplyAdd(xb, b1, d1);
+            c2 = Vector256.FusedMultiplyAdd(xa, a2, c2); d2 = Vector256.FusedMultiplyAdd(xb, b2, d2);
+            c3 = Vector256.FusedMultiplyAdd(xa, a3, c3); d3 = Vector256.FusedMultiplyAdd(xb, b3, d3);
+        }
+        y[0] = Vector256.Sum(c0 + d0); y[1] = Vector256.Sum(c1 + d1); y[2] = Vector256.Sum(c2 + d2); y[3] = Vector256.Sum(c3 + d3);
+        for (int j = 0; i + j < k; j++)
+            for (int r = 0; r < Panel; r++) y[r] += x[i + j] * Checkpoints.BFloat16.ToFloat(w[r * B + j]);
+    }
+
+    /// <summary>16 bfloat16 values as two float32 vectors (lanes 0..7 and 8..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<float>, Vector256<float>) WidenBlock(ushort* p)
+    {
+        var (lower, upper) = Vector256.Widen(Vector256.Load(p));
+        return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
+    }
+
+    /// <summary>A bfloat16 panel (blocks of 16) as a float32 panel (blocks of 8), for the prefill tiles.</summary>
+    static void Widen(ushort* w, int paddedIn, float* destination)
+    {
+        const int B = 16;
+        for (int j = 0; j < paddedIn / B; j++)
+            for (int r = 0; r < Panel; r++)
+                for (int half = 0; half < 2; half++)
+                    for (int e = 0; e < Block; e++)
+                        destination[(2 * j + half) * Panel * Block + r * Block + e] =
+                            Checkpoints.BFloat16.ToFloat(w[j * Panel * B + r * B + half * Block + e]);
+    }
+
+    /// <summary>y[r, c] = x[r]·W[panel row c] for 4 input rows × the panel's 4 rows, in 16 vector accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile4x4(float* x, int k, float* w, float* y)
     {
         Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
         Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
         Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
         Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        float* w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k;
         float* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k;
+        float* wb = w;
         int i = 0;
-        for (; i + 8 <= k; i += 8)
+        for (; i + Block <= k; i += Block, wb += Panel * Block)
         {
-            var b0 = Vector256.Load(w + i); var b1 = Vector256.Load(w1 + i);
-            var b2 = Vector256.Load(w2 + i); var b3 = Vector256.Load(w3 + i);
+            var b0 = Vector256.Load(wb); var b1 = Vector256.Load(wb + 8);
+            var b2 = Vector256.Load(wb + 16); var b3 = Vector256.Load(wb + 24);
             var a = Vector256.Load(x + i);
             c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
             c02 = Vector256.FusedMultiplyAdd(a, b2, c02); c03 = Vector256.FusedMultiplyAdd(a, b3, c03);
@@ -115,20 +189,17 @@ static unsafe class MatMul
             c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
             c32 = Vector256.FusedMultiplyAdd(a, b2, c32); c33 = Vector256.FusedMultiplyAdd(a, b3, c33);
         }
-        Store(y, Vector256.Sum(c00), Vector256.Sum(c01), Vector256.Sum(c02), Vector256.Sum(c03));
-        Store(y + ldy, Vector256.Sum(c10), Vector256.Sum(c11), Vector256.Sum(c12), Vector256.Sum(c13));
-        Store(y + 2 * ldy, Vector256.Sum(c20), Vector256.Sum(c21), Vector256.Sum(c22), Vector256.Sum(c23));
-        Store(y + 3 * ldy, Vector256.Sum(c30), Vector256.Sum(c31), Vector256.Sum(c32), Vector256.Sum(c33));
-        for (; i < k; i++) // the contraction's tail (k not a multiple of 8)
+        Sum4(y, c00, c01, c02, c03);
+        Sum4(y + 4, c10, c11, c12, c13);
+        Sum4(y + 8, c20, c21, c22, c23);
+        Sum4(y + 12, c30, c31, c32, c33);
+        for (int j = 0; i + j < k; j++) // the last, partial block
             for (int r = 0; r < 4; r++)
-            {
-                float xr = x[r * k + i];
-                for (int c = 0; c < 4; c++) y[r * ldy + c] += xr * w[c * k + i];
-            }
+                for (int c = 0; c < Panel; c++) y[r * Panel + c] += x[r * k + i + j] * wb[c * Block + j];
     }
 
-    static void Store(float* y, float a, float b, float c, float d)
+    static void Sum4(float* y, Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
     {
-        y[0] = a; y[1] = b; y[2] = c; y[3] = d;
+        y[0] = Vector256.Sum(a); y[1] = Vector256.Sum(b); y[2] = Vector256.Sum(c); y[3] = Vector256.Sum(d);
     }
 }

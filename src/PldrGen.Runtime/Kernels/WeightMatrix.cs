@@ -1,12 +1,111 @@
+using System.Runtime.CompilerServices;
+
 namespace PldrGen.Runtime.Kernels;
 
-/// <summary>A Linear layer's weight, stored [Rows = out, Cols = in] row-major as in the checkpoint.</summary>
-public sealed class WeightMatrix(int rows, int cols, float[] values)
+/// <summary>How a weight matrix is held in memory. Math is always float32.</summary>
+public enum WeightPrecision
 {
-    public int Rows { get; } = rows;
-    public int Cols { get; } = cols;
-    public float[] Values { get; } = values.Length == (long)rows * cols ? values
-        : throw new ArgumentException($"{values.Length} values do not make a [{rows}, {cols}] matrix");
+    /// <summary>4 bytes per weight.</summary>
+    Float32,
+    /// <summary>2 bytes per weight (the upper half of a float32): half the bytes a decode step streams.</summary>
+    BFloat16,
+}
 
-    public ReadOnlySpan<float> Row(int r) => Values.AsSpan(r * Cols, Cols);
+/// <summary>
+/// A Linear layer's weight [Rows = out, Cols = in], packed at load for streaming. Rows are grouped in panels of four;
+/// a panel stores its four rows interleaved in 32-byte blocks (block j of row 0, of row 1, of row 2, of row 3, then
+/// block j + 1 …), so a kernel that computes four outputs reads one sequential stream instead of four. Panels start
+/// on 64-byte lines; the last panel and the last block are padded with zeros. The array is pinned, so kernels hold
+/// raw pointers.
+/// </summary>
+public sealed unsafe class WeightMatrix
+{
+    public const int PanelRows = 4;
+    const int BlockBytes = 32, Alignment = 64;
+    readonly float[]? _float32;
+    readonly ushort[]? _bfloat16;
+    readonly int _offset; // elements from the array start to the first 64-byte-aligned element
+
+    public int Rows { get; }
+    public int Cols { get; }
+    public WeightPrecision Precision { get; }
+    /// <summary>Elements per 32-byte block: 8 float32 or 16 bfloat16.</summary>
+    public int Block { get; }
+    /// <summary>Cols rounded up to whole blocks.</summary>
+    public int PaddedCols { get; }
+    public int Panels => (Rows + PanelRows - 1) / PanelRows;
+    /// <summary>Bytes a full pass over the matrix reads (what one decode step streams).</summary>
+    public long Bytes => (long)Panels * PanelRows * PaddedCols * (Precision == WeightPrecision.Float32 ? 4 : 2);
+
+    WeightMatrix(int rows, int cols, WeightPrecision precision)
+    {
+        Rows = rows;
+        Cols = cols;
+        Precision = precision;
+        int size = precision == WeightPrecision.Float32 ? 4 : 2;
+        Block = BlockBytes / size;
+        PaddedCols = (cols + Block - 1) / Block * Block;
+        long length = (long)Panels * PanelRows * PaddedCols + Alignment / size;
+        if (length > Array.MaxLength) throw new PldrException($"a [{rows}, {cols}] weight matrix is too large for one array");
+        if (precision == WeightPrecision.Float32)
+        {
+            _float32 = GC.AllocateArray<float>((int)length, pinned: true);
+            _offset = (int)((Alignment - (nint)Unsafe.AsPointer(ref _float32[0]) % Alignment) % Alignment / size);
+        }
+        else
+        {
+            _bfloat16 = GC.AllocateArray<ushort>((int)length, pinned: true);
+            _offset = (int)((Alignment - (nint)Unsafe.AsPointer(ref _bfloat16[0]) % Alignment) % Alignment / size);
+        }
+    }
+
+    /// <summary>Where element (r, c) lives, counted from the first panel.</summary>
+    long Index(int r, int c) => (long)(r / PanelRows) * PanelRows * PaddedCols + (c / Block) * PanelRows * Block + (r % PanelRows) * Block + c % Block;
+
+    /// <summary>A matrix from row-major float32 values (the checkpoint layout), held at the given precision.</summary>
+    public static WeightMatrix FromFloat32(int rows, int cols, ReadOnlySpan<float> values, WeightPrecision precision = WeightPrecision.Float32)
+    {
+        Check(rows, cols, values.Length);
+        var m = new WeightMatrix(rows, cols, precision);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++)
+            {
+                long i = m._offset + m.Index(r, c);
+                if (precision == WeightPrecision.Float32) m._float32![i] = values[r * cols + c];
+                else m._bfloat16![i] = Checkpoints.BFloat16.FromFloat(values[r * cols + c]);
+            }
+        return m;
+    }
+
+    /// <summary>A bfloat16 matrix from row-major bfloat16 bits, kept as they are (lossless).</summary>
+    public static WeightMatrix FromBFloat16(int rows, int cols, ReadOnlySpan<ushort> bits)
+    {
+        Check(rows, cols, bits.Length);
+        var m = new WeightMatrix(rows, cols, WeightPrecision.BFloat16);
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) m._bfloat16![m._offset + m.Index(r, c)] = bits[r * cols + c];
+        return m;
+    }
+
+    static void Check(int rows, int cols, int length)
+    {
+        if (length != (long)rows * cols) throw new ArgumentException($"{length} values do not make a [{rows}, {cols}] matrix");
+    }
+
+    /// <summary>Panel 0 of a float32 matrix; panel p starts PanelRows·PaddedCols elements later.</summary>
+    public float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
+
+    /// <summary>Panel 0 of a bfloat16 matrix.</summary>
+    public ushort* BFloat16Pointer => (ushort*)Unsafe.AsPointer(ref _bfloat16![_offset]);
+
+    /// <summary>Element (r, c) as float32.</summary>
+    public float this[int r, int c] => Precision == WeightPrecision.Float32
+        ? _float32![_offset + Index(r, c)]
+        : Checkpoints.BFloat16.ToFloat(_bfloat16![_offset + Index(r, c)]);
+
+    /// <summary>destination = row r · scale (the embedding lookup).</summary>
+    public void CopyRow(int r, float scale, Span<float> destination)
+    {
+        for (int c = 0; c < Cols; c++) destination[c] = this[r, c] * scale;
+    }
 }

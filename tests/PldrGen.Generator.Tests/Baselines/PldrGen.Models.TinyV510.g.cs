@@ -41,7 +41,7 @@ public sealed partial class TinyV510 : IPldrModel
         ADff: MetricHidden, CustomGType: null, CacheFirstG: false,
         AttentionBias: true, GluBias: true, FinalBias: true);
 
-    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510", Config, static directory => Load(directory), EndToken);
+    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510", Config, static (directory, precision) => Load(directory, precision), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();
@@ -135,15 +135,18 @@ public sealed partial class TinyV510 : IPldrModel
                 c.Norm(p + "layernorm1"), c.Norm(p + "layernorm2"));
         }
         return new ModelWeights(
-            new WeightMatrix(VocabSize, HiddenSize, c.Read("decoder.embedding.weight")), c.Norm("decoder.layernorm1"), layers,
+            c.Matrix("decoder.embedding.weight", VocabSize, HiddenSize), c.Norm("decoder.layernorm1"), layers,
             c.Linear("final_layer", VocabSize, HiddenSize, true),
             null);
     }
 
-    /// <summary>Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first.</summary>
-    public static TinyV510 Load(string directory)
+    /// <summary>
+    /// Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first. Weight
+    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise.
+    /// </summary>
+    public static TinyV510 Load(string directory, WeightPrecision? precision = null)
     {
-        using var checkpoint = Checkpoint.Open(directory, "TinyV510", Config, TensorManifest);
+        using var checkpoint = Checkpoint.Open(directory, "TinyV510", Config, TensorManifest, precision);
         return new TinyV510(ReadWeights(checkpoint));
     }
 
@@ -166,8 +169,8 @@ public sealed partial class TinyV510 : IPldrModel
         public readonly float[] MetricGate = new float[Heads * HeadDim * MetricHidden]; // [H·dk, Fa]
         public readonly float[] MetricUp = new float[Heads * HeadDim * MetricHidden];   // [H·dk, Fa]
         public readonly float[] PowerScratch = new float[HeadDim * HeadDim];       // [dk, dk] A_LM^pw of one head
-        public readonly float[] Scores = new float[MaxPositions];                  // [P] one query's attention row
-        public readonly float[] QG = new float[HeadDim];                           // [dk] q·G of one head
+        public readonly float[] Scores = new float[Heads * MaxPositions];          // [H, P] each head's attention row
+        public readonly float[] QG = new float[Heads * HeadDim];                   // [H, dk] q·G of each head
         public readonly float[] Logits = new float[VocabSize];                     // [V]
     }
 

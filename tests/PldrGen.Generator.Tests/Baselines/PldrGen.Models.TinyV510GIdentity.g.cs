@@ -41,7 +41,7 @@ public sealed partial class TinyV510GIdentity : IPldrModel
         ADff: MetricHidden, CustomGType: "identity", CacheFirstG: false,
         AttentionBias: true, GluBias: true, FinalBias: true);
 
-    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510GIdentity", Config, static directory => Load(directory), EndToken);
+    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510GIdentity", Config, static (directory, precision) => Load(directory, precision), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();
@@ -127,15 +127,18 @@ public sealed partial class TinyV510GIdentity : IPldrModel
                 c.Norm(p + "layernorm1"), c.Norm(p + "layernorm2"));
         }
         return new ModelWeights(
-            new WeightMatrix(VocabSize, HiddenSize, c.Read("decoder.embedding.weight")), c.Norm("decoder.layernorm1"), layers,
+            c.Matrix("decoder.embedding.weight", VocabSize, HiddenSize), c.Norm("decoder.layernorm1"), layers,
             c.Linear("final_layer", VocabSize, HiddenSize, true),
             CustomG.FromPastGValues(c.Read("decoder.past_G_values"), Layers, Heads, HeadDim));
     }
 
-    /// <summary>Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first.</summary>
-    public static TinyV510GIdentity Load(string directory)
+    /// <summary>
+    /// Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first. Weight
+    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise.
+    /// </summary>
+    public static TinyV510GIdentity Load(string directory, WeightPrecision? precision = null)
     {
-        using var checkpoint = Checkpoint.Open(directory, "TinyV510GIdentity", Config, TensorManifest);
+        using var checkpoint = Checkpoint.Open(directory, "TinyV510GIdentity", Config, TensorManifest, precision);
         return new TinyV510GIdentity(ReadWeights(checkpoint));
     }
 
@@ -158,8 +161,8 @@ public sealed partial class TinyV510GIdentity : IPldrModel
         public readonly float[] MetricGate = new float[Heads * HeadDim * MetricHidden]; // [H·dk, Fa]
         public readonly float[] MetricUp = new float[Heads * HeadDim * MetricHidden];   // [H·dk, Fa]
         public readonly float[] PowerScratch = new float[HeadDim * HeadDim];       // [dk, dk] A_LM^pw of one head
-        public readonly float[] Scores = new float[MaxPositions];                  // [P] one query's attention row
-        public readonly float[] QG = new float[HeadDim];                           // [dk] q·G of one head
+        public readonly float[] Scores = new float[Heads * MaxPositions];          // [H, P] each head's attention row
+        public readonly float[] QG = new float[Heads * HeadDim];                   // [H, dk] q·G of each head
         public readonly float[] Logits = new float[VocabSize];                     // [V]
     }
 

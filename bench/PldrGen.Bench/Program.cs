@@ -1,0 +1,12 @@
+using BenchmarkDotNet.Running;
+using PldrGen.Bench;
+
+// dotnet run -c Release --project bench/PldrGen.Bench              → the interleaved ratio report (under 10 minutes)
+// dotnet run -c Release --project bench/PldrGen.Bench -- bdn [--filter *Decode*]   → the BenchmarkDotNet suites
+if (args.Length > 0 && args[0] == "bdn")
+{
+    BenchmarkSwitcher.FromAssembly(typeof(RatioReport).Assembly).Run(args[1..]);
+    return 0;
+}
+if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run();
+return RatioReport.Run(args);

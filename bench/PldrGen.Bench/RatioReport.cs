@@ -3,6 +3,7 @@ using System.Globalization;
 using PldrGen.Models;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
+using PldrGen.Runtime.Kernels;
 
 namespace PldrGen.Bench;
 
@@ -66,8 +67,16 @@ static class RatioReport
     {
         var list = new List<Variant>();
         var f32 = RandomCheckpoint.Create(PldrV51_110M.ModelInfo, PldrV51_110M.TensorManifest, bf16: false);
+        var manifest = PldrV51_110M.TensorManifest;
+        double flop = PrefillFlop(PldrV51_110M.Config);
         var model = PldrV51_110M.Load(f32);
-        list.Add(new("110M f32, KV+G cache", model, DecodeBytes(PldrV51_110M.TensorManifest, 4), PrefillFlop(PldrV51_110M.Config)));
+        list.Add(new("110M f32, KV+G cache", model, DecodeBytes(manifest, 4), flop));
+        list.Add(new("110M bf16 (from f32), KV+G", PldrV51_110M.Load(f32, WeightPrecision.BFloat16), DecodeBytes(manifest, 2), flop));
+        // The paper's transferred G: even prefill skips the metric learner.
+        var injected = PldrV51_110M.Load(f32);
+        model.Prefill(Enumerable.Range(4, 64).ToArray());
+        injected.InjectGCache(model.CaptureGCache());
+        list.Add(new("110M f32, injected G-cache", injected, DecodeBytes(manifest, 4), flop - MetricLearnerFlop(PldrV51_110M.Config)));
         var demo = PldrTinyPydoc.Load(Path.Combine(AppContext.BaseDirectory, "models", "pldr-tiny-pydoc"));
         list.Add(new("demo (pydoc 2M) f32, KV+G", demo, DecodeBytes(PldrTinyPydoc.TensorManifest, 4), PrefillFlop(PldrTinyPydoc.Config)));
         return list;
@@ -89,11 +98,17 @@ static class RatioReport
         return (prefill, clock.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>Weight bytes a KV+G-cached decode step reads: everything but the embedding table (one row) and the
-    /// metric learner and power-law weights (G is cached).</summary>
-    static double DecodeBytes(IReadOnlyList<TensorShape> manifest, int bytesPerWeight) => manifest
+    /// <summary>Weight bytes a KV+G-cached decode step reads: every matrix at <paramref name="matrixBytes"/> per weight
+    /// and every vector at 4, except the embedding table (one row) and the metric learner and power-law weights
+    /// (G is cached).</summary>
+    static double DecodeBytes(IReadOnlyList<TensorShape> manifest, int matrixBytes) => manifest
         .Where(t => t.Name != "decoder.embedding.weight" && !t.Name.Contains("reslayerAs") && !t.Name.Contains("plgatt_layer") && !t.Name.Contains("mha1.layernorm1"))
-        .Sum(t => t.Shape.Aggregate(1.0, (a, b) => a * b)) * bytesPerWeight;
+        .Sum(t => t.Shape.Aggregate(1.0, (a, b) => a * b) * (t.Shape.Length == 2 ? matrixBytes : 4));
+
+    static double MetricLearnerFlop(PldrConfig c) =>
+        c.NumHiddenLayers * (2 * c.NumAttentionHeads * PromptLength * c.HeadDim * c.HeadDim
+            + c.NumReslayerA * c.NumDenseA * 2.0 * (c.NumAttentionHeads * c.HeadDim) * 3 * c.HeadDim * c.ADff
+            + 2 * 2.0 * c.NumAttentionHeads * c.HeadDim * c.HeadDim * c.HeadDim);
 
     /// <summary>FLOPs of a 128-token prefill that computes logits for the last position only.</summary>
     public static double PrefillFlop(PldrConfig c)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Generation;
+using PldrGen.Runtime.Kernels;
 using PldrGen.Runtime.Text;
 
 namespace PldrGen.Runtime.Cli;
@@ -23,12 +24,18 @@ static class GenerateCommand
         var noKvCache = new Option<bool>("--no-kv-cache") { Description = "Re-run the whole growing sequence each step (A recomputed)" };
         var noGCache = new Option<bool>("--no-g-cache") { Description = "Recompute G every step instead of reusing the prefill's" };
         var gCache = new Option<string?>("--g-cache") { Description = "Use this saved G-cache from prefill on (see 'pldr gcache')", HelpName = "FILE" };
+        var weights = new Option<string>("--weights")
+        {
+            Description = "Weight matrices in memory: stored (as in the file), f32, or bf16 (half the bytes per token; lossy for an f32 file)",
+            DefaultValueFactory = _ => "stored", HelpName = "FORMAT",
+        };
+        weights.AcceptOnlyFromAmong("stored", "f32", "bf16");
         var device = new Option<string>("--device") { Description = "Where to run: cpu", DefaultValueFactory = _ => "cpu", HelpName = "DEVICE" };
         var dump = new Option<string?>("--dump") { Description = "Write prompt, logits, A/A_LM/G_LM and generated tokens as safetensors", HelpName = "FILE" };
         var stats = new Option<bool>("--stats") { Description = "Print timings as one JSON line, last on stderr" };
         var command = new Command("generate", "Generate text with a PLDR-LLM");
         model.AddTo(command);
-        foreach (var option in new Option[] { maxNewTokens, greedy, temperature, topK, topP, seed, ignoreEos, noKvCache, noGCache, gCache, device, dump, stats })
+        foreach (var option in new Option[] { maxNewTokens, greedy, temperature, topK, topP, seed, ignoreEos, noKvCache, noGCache, gCache, weights, device, dump, stats })
             command.Add(option);
 
         command.SetAction(result =>
@@ -44,7 +51,13 @@ static class GenerateCommand
             string directory = model.ModelDirectory(result);
             var info = ModelResolver.Resolve(directory);
             var loadClock = Stopwatch.StartNew();
-            var pldr = info.Load(directory);
+            var precision = result.GetValue(weights) switch
+            {
+                "f32" => WeightPrecision.Float32,
+                "bf16" => WeightPrecision.BFloat16,
+                _ => (WeightPrecision?)null,
+            };
+            var pldr = info.Load(directory, precision);
             double loadMs = loadClock.Elapsed.TotalMilliseconds;
             var tokenizer = ModelOptions.TokenizerOf(directory);
             var prompt = model.PromptTokens(result, tokenizer);

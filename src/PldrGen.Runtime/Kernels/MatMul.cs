@@ -45,7 +45,7 @@ static unsafe class MatMul
         var job = (Job*)state;
         int k = job->In, rows = job->Rows;
         long panelSize = (long)Panel * job->PaddedIn;
-        float* widened = stackalloc float[job->WBf16 is null ? 1 : Panel * (k + Block)];
+        float* widened = stackalloc float[job->WBf16 is null ? 1 : Panel * job->PaddedIn];
         float* four = stackalloc float[Panel * Panel];
         for (int p = start; p < end; p++)
         {

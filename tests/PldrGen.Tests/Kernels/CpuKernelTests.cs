@@ -1,0 +1,151 @@
+using PldrGen.Runtime.Checkpoints;
+using PldrGen.Runtime.Kernels;
+using Xunit;
+
+namespace PldrGen.Tests.Kernels;
+
+/// <summary>Every fast CPU kernel against a plain float64 loop, over shapes that hit each tail and panel edge.</summary>
+public sealed class CpuKernelTests
+{
+    static float[] Random(int n, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[n];
+        for (int i = 0; i < n; i++) values[i] = (float)(random.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    public static TheoryData<int, int, int> LinearShapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int rows in new[] { 1, 3, 4, 5, 9 })
+            foreach (int outDim in new[] { 1, 4, 6, 13 })
+                foreach (int inDim in new[] { 1, 7, 8, 15, 16, 17, 33, 170 })
+                    data.Add(rows, outDim, inDim);
+        data.Add(1, 257, 2389);  // the 110M feed-forward down projection, parallel
+        data.Add(7, 130, 2389);
+        data.Add(128, 68, 896);
+        return data;
+    }
+
+    [Theory, MemberData(nameof(LinearShapes))]
+    public void Linear_matches_a_float64_loop_in_float32_and_bfloat16(int rows, int outDim, int inDim)
+    {
+        var x = Random(rows * inDim, 1);
+        var w = Random(outDim * inDim, 2);
+        var bias = Random(outDim, 3);
+        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16 })
+        {
+            // bfloat16 is judged against the same rounded weights, so both paths must agree to float32 rounding.
+            var used = precision == WeightPrecision.Float32 ? w : w.Select(v => BFloat16.ToFloat(BFloat16.FromFloat(v))).ToArray();
+            var layer = new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, w, precision), bias);
+            var y = new float[rows * outDim];
+            CpuKernels.Linear(x, rows, layer, y);
+            var expected = new double[rows * outDim];
+            for (int t = 0; t < rows; t++)
+                for (int o = 0; o < outDim; o++)
+                {
+                    double sum = bias[o];
+                    for (int i = 0; i < inDim; i++) sum += (double)x[t * inDim + i] * used[o * inDim + i];
+                    expected[t * outDim + o] = sum;
+                }
+            Compare.AssertClose($"{precision} [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ", expected, y.Select(v => (double)v).ToArray(), 1e-5 * Math.Sqrt(inDim), 1e-5);
+        }
+    }
+
+    [Fact]
+    public void A_bfloat16_checkpoint_matrix_stays_bfloat16_and_exact()
+    {
+        var w = Random(6 * 40, 4).Select(BFloat16.FromFloat).ToArray();
+        var m = WeightMatrix.FromBFloat16(6, 40, w);
+        Assert.Equal(WeightPrecision.BFloat16, m.Precision);
+        for (int r = 0; r < 6; r++)
+            for (int c = 0; c < 40; c++) Assert.Equal(BFloat16.ToFloat(w[r * 40 + c]), m[r, c]);
+    }
+
+    [Theory]
+    [InlineData(1, 0, 3, 4), InlineData(5, 0, 2, 6), InlineData(1, 9, 4, 16), InlineData(3, 4, 14, 64)]
+    public void Attention_matches_a_float64_loop(int rows, int start, int heads, int headDim)
+    {
+        int dim = heads * headDim, positions = start + rows;
+        var q = Random(rows * dim, 5);
+        var g = Random(heads * headDim * headDim, 6);
+        var keys = Random(positions * dim, 7);
+        var values = Random(positions * dim, 8);
+        var output = new float[rows * dim];
+        CpuKernels.PowerLawAttention(q, rows, start, heads, headDim, g, keys, values, output, new float[heads * positions], new float[heads * headDim]);
+
+        var expected = new double[rows * dim];
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < heads; h++)
+            {
+                int visible = start + r + 1;
+                var qg = new double[headDim];
+                for (int j = 0; j < headDim; j++)
+                    for (int i = 0; i < headDim; i++) qg[j] += q[r * dim + h * headDim + i] * (double)g[h * headDim * headDim + i * headDim + j];
+                var scores = new double[visible];
+                for (int p = 0; p < visible; p++)
+                {
+                    for (int j = 0; j < headDim; j++) scores[p] += qg[j] * keys[p * dim + h * headDim + j];
+                    scores[p] /= Math.Sqrt(headDim);
+                }
+                double max = scores.Max(), total = scores.Sum(s => Math.Exp(s - max));
+                for (int p = 0; p < visible; p++)
+                    for (int j = 0; j < headDim; j++)
+                        expected[r * dim + h * headDim + j] += Math.Exp(scores[p] - max) / total * values[p * dim + h * headDim + j];
+            }
+        Compare.AssertClose("attention", expected, output.Select(v => (double)v).ToArray(), 1e-5);
+    }
+
+    [Theory]
+    [InlineData(1, 2, 4), InlineData(7, 3, 12), InlineData(20, 14, 64)]
+    public void Metric_tensor_matches_a_float64_loop(int rows, int heads, int headDim)
+    {
+        int dim = heads * headDim;
+        var q = Random(rows * dim, 9);
+        var a = new float[heads * headDim * headDim];
+        CpuKernels.MetricTensor(q, rows, heads, headDim, a);
+        var expected = new double[a.Length];
+        for (int h = 0; h < heads; h++)
+            for (int i = 0; i < headDim; i++)
+                for (int j = 0; j < headDim; j++)
+                    for (int s = 0; s < rows; s++)
+                        expected[(h * headDim + i) * headDim + j] += (double)q[s * dim + h * headDim + i] * q[s * dim + h * headDim + j];
+        Compare.AssertClose("QᵀQ", expected, a.Select(v => (double)v).ToArray(), 1e-5);
+    }
+
+    [Fact]
+    public void Layer_norm_and_rope_match_float64_loops()
+    {
+        const int rows = 3, dim = 24, heads = 2, headDim = 12;
+        var x = Random(rows * dim, 10);
+        var weight = Random(dim, 11);
+        var bias = Random(dim, 12);
+        var normed = (float[])x.Clone();
+        CpuKernels.LayerNorm(normed, rows, new NormWeights(weight, bias), 1e-6f);
+        var expected = new double[rows * dim];
+        for (int r = 0; r < rows; r++)
+        {
+            var row = x.Skip(r * dim).Take(dim).Select(v => (double)v).ToArray();
+            double mean = row.Average(), variance = row.Select(v => (v - mean) * (v - mean)).Average();
+            for (int i = 0; i < dim; i++) expected[r * dim + i] = (row[i] - mean) / Math.Sqrt(variance + 1e-6) * weight[i] + bias[i];
+        }
+        Compare.AssertClose("layer norm", expected, normed.Select(v => (double)v).ToArray(), 1e-5);
+
+        foreach (bool interleaved in new[] { true, false })
+        {
+            var rotated = (float[])x.Clone();
+            CpuKernels.Rope(rotated, rows, 5, heads, headDim, interleaved, new RopeTable(16, headDim, 10000));
+            for (int r = 0; r < rows; r++)
+                for (int h = 0; h < heads; h++)
+                    for (int i = 0; i < headDim / 2; i++)
+                    {
+                        int a = r * dim + h * headDim + (interleaved ? 2 * i : i), b = interleaved ? a + 1 : a + headDim / 2;
+                        double angle = (5 + r) * Math.Pow(10000, -2.0 * i / headDim);
+                        expected[a] = x[a] * Math.Cos(angle) - x[b] * Math.Sin(angle);
+                        expected[b] = x[b] * Math.Cos(angle) + x[a] * Math.Sin(angle);
+                    }
+            Compare.AssertClose($"rope interleaved={interleaved}", expected, rotated.Select(v => (double)v).ToArray(), 1e-5);
+        }
+    }
+}

@@ -30,3 +30,47 @@ static class KernelProbe
         return 0;
     }
 }
+
+/// <summary>Where a 110M prefill's metric learner spends its time, per layer (a quick look, not a target).</summary>
+static class MetricLearnerProbe
+{
+    public static int Run()
+    {
+        const int heads = 14, dk = 64, fa = 170, s = 128, rows = heads * dk;
+        var random = new Random(3);
+        float[] R(int n) => Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() - 0.5) * 0.1f).ToArray();
+        LinearWeights L(int o, int i) => new(WeightMatrix.FromFloat32(o, i, R(o * i)), R(o));
+        var glu = new GluWeights(L(fa, dk), L(fa, dk), L(dk, fa));
+        var plga = new PlgaWeights(R(rows * dk), R(rows * dk), R(rows * dk), R(rows * dk), R(rows * dk));
+        var norm = new NormWeights(Enumerable.Repeat(1f, dk).ToArray(), new float[dk]);
+        var q = R(s * heads * dk);
+        var a = new float[rows * dk];
+        var tmp = new float[rows * dk];
+        var gate = new float[rows * fa];
+        var up = new float[rows * fa];
+        var aLm = new float[rows * dk];
+        var g = new float[rows * dk];
+        var scratch = new float[rows * dk];
+        for (int round = 0; round < 3; round++)
+        {
+            var clock = Stopwatch.StartNew();
+            CpuKernels.MetricTensor(q, s, heads, dk, a);
+            double metric = clock.Elapsed.TotalMilliseconds; clock.Restart();
+            for (int i = 0; i < 16; i++) CpuKernels.Glu(a, rows, glu, gate, up, tmp);
+            double glus = clock.Elapsed.TotalMilliseconds; clock.Restart();
+            for (int i = 0; i < 9; i++) CpuKernels.LayerNorm(a, rows, norm, 1e-6f);
+            double norms = clock.Elapsed.TotalMilliseconds; clock.Restart();
+            CpuKernels.PowerLaw(a, plga, heads, dk, aLm, g, scratch);
+            double power = clock.Elapsed.TotalMilliseconds; clock.Restart();
+            for (int i = 0; i < 16; i++) CpuKernels.Linear(a, rows, glu.W1, gate);
+            double w1 = clock.Elapsed.TotalMilliseconds; clock.Restart();
+            for (int i = 0; i < 16; i++) CpuKernels.Linear(gate, rows, glu.W3, tmp);
+            double w3 = clock.Elapsed.TotalMilliseconds;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"16× W1 [896×64]·[170×64]ᵀ {w1:F2} ms, 16× W3 [896×170]·[64×170]ᵀ {w3:F2} ms"));
+            double gluFlop = 16 * 2.0 * rows * 3 * dk * fa;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"QᵀQ {metric:F2} ms | 16 GLUs {glus:F2} ms ({gluFlop / glus / 1e6:F1} GFLOP/s) | 9 LayerNorms {norms:F2} ms | power law {power:F2} ms"));
+        }
+        return 0;
+    }
+}

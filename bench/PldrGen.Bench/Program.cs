@@ -9,4 +9,5 @@ if (args.Length > 0 && args[0] == "bdn")
     return 0;
 }
 if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run();
+if (args.Length > 0 && args[0] == "metric-learner") return MetricLearnerProbe.Run();
 return RatioReport.Run(args);

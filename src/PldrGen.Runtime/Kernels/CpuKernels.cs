@@ -90,7 +90,7 @@ public static class CpuKernels
 
     /// <summary>
     /// The power-law step per head: A_LM = iSwiGLU(W·A + b) + 1e-9 (so A_LM &gt; 0), A_P = A_LM^pw element-wise,
-    /// G_LM = a·A_P + ba. <paramref name="scratch"/> holds dk×dk floats.
+    /// G_LM = a·A_P + ba; heads split across the workers. <paramref name="scratch"/> holds [H, dk, dk] floats.
     /// </summary>
     /// <remarks>
     /// The element-wise power turns a relative error ε of A_LM into pw·ε, and A_LM is tiny wherever W·A + b cancels;
@@ -98,36 +98,58 @@ public static class CpuKernels
     /// exp(pw·ln A) would add |pw·ln A| ulps). It costs dk³ per head, nothing next to the metric learner; what is left
     /// is the float32 rounding of A itself.
     /// </remarks>
-    public static void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
+    public static unsafe void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
         Span<float> aLm, Span<float> g, Span<float> scratch)
     {
-        int n = headDim * headDim;
-        for (int h = 0; h < heads; h++)
+        fixed (float* pa = a, pw = plga.W, pb = plga.B, ppw = plga.Pw, pal = plga.Alpha, pbe = plga.Beta, paLm = aLm, pg = g, ps = scratch)
         {
-            var aLmH = aLm.Slice(h * n, n);
-            var aP = scratch.Slice(0, n);
-            MatMulSquareDouble(plga.W.AsSpan(h * n, n), a.Slice(h * n, n), plga.B.AsSpan(h * n, n), aLmH, headDim);
-            var pw = plga.Pw.AsSpan(h * n, n);
-            for (int i = 0; i < n; i++)
-            {
-                double z = aLmH[i];
-                aLmH[i] = (float)(z * z / (1 + Math.Exp(-z))) + 1e-9f;
-                aP[i] = (float)Math.Pow(aLmH[i], pw[i]);
-            }
-            MatMulSquareDouble(plga.Alpha.AsSpan(h * n, n), aP, plga.Beta.AsSpan(h * n, n), g.Slice(h * n, n), headDim);
+            var job = new PowerLawJob { A = pa, W = pw, B = pb, Pw = ppw, Alpha = pal, Beta = pbe, ALm = paLm, G = pg, Scratch = ps, HeadDim = headDim };
+            CpuWorkers.Shared.For(heads, 1, &PowerLawHeads, &job);
         }
     }
 
-    /// <summary>c = a·b + bias for square n×n matrices, accumulated in double.</summary>
-    static void MatMulSquareDouble(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, Span<float> c, int n)
+    unsafe struct PowerLawJob
+    {
+        public float* A, W, B, Pw, Alpha, Beta, ALm, G, Scratch;
+        public int HeadDim;
+    }
+
+    static unsafe void PowerLawHeads(void* state, int start, int end)
+    {
+        var job = (PowerLawJob*)state;
+        int dk = job->HeadDim, n = dk * dk;
+        double* row = stackalloc double[dk];
+        for (int h = start; h < end; h++)
+        {
+            long at = (long)h * n;
+            var aLm = new Span<float>(job->ALm + at, n);
+            var aP = new Span<float>(job->Scratch + at, n);
+            MatMulSquareDouble(job->W + at, job->A + at, job->B + at, job->ALm + at, dk, row);
+            var pw = new ReadOnlySpan<float>(job->Pw + at, n);
+            for (int i = 0; i < n; i++)
+            {
+                double z = aLm[i];
+                aLm[i] = (float)(z * z / (1 + Math.Exp(-z))) + 1e-9f;
+                aP[i] = (float)Math.Pow(aLm[i], pw[i]);
+            }
+            MatMulSquareDouble(job->Alpha + at, job->Scratch + at, job->Beta + at, job->G + at, dk, row);
+        }
+    }
+
+    /// <summary>c = a·b + bias for square n×n matrices, each row accumulated in double.</summary>
+    static unsafe void MatMulSquareDouble(float* a, float* b, float* bias, float* c, int n, double* row)
     {
         for (int i = 0; i < n; i++)
-            for (int j = 0; j < n; j++)
+        {
+            for (int j = 0; j < n; j++) row[j] = bias[i * n + j];
+            for (int k = 0; k < n; k++)
             {
-                double sum = 0;
-                for (int k = 0; k < n; k++) sum += (double)a[i * n + k] * b[k * n + j];
-                c[i * n + j] = (float)(sum + bias[i * n + j]);
+                double aik = a[i * n + k];
+                float* bk = b + k * n;
+                for (int j = 0; j < n; j++) row[j] += aik * bk[j];
             }
+            for (int j = 0; j < n; j++) c[i * n + j] = (float)row[j];
+        }
     }
 
     /// <summary>

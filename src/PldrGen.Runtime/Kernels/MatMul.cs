@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace PldrGen.Runtime.Kernels;
 
@@ -112,7 +113,7 @@ static unsafe class MatMul
             c2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 16), c2);
             c3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 24), c3);
         }
-        y[0] = Vector256.Sum(c0); y[1] = Vector256.Sum(c1); y[2] = Vector256.Sum(c2); y[3] = Vector256.Sum(c3);
+        Sum4(y, c0, c1, c2, c3);
         for (int j = 0; i + j < k; j++) // the last, partial block
             for (int r = 0; r < Panel; r++) y[r] += x[i + j] * w[r * Block + j];
     }
@@ -136,7 +137,7 @@ static unsafe class MatMul
             c2 = Vector256.FusedMultiplyAdd(xa, a2, c2); d2 = Vector256.FusedMultiplyAdd(xb, b2, d2);
             c3 = Vector256.FusedMultiplyAdd(xa, a3, c3); d3 = Vector256.FusedMultiplyAdd(xb, b3, d3);
         }
-        y[0] = Vector256.Sum(c0 + d0); y[1] = Vector256.Sum(c1 + d1); y[2] = Vector256.Sum(c2 + d2); y[3] = Vector256.Sum(c3 + d3);
+        Sum4(y, c0 + d0, c1 + d1, c2 + d2, c3 + d3);
         for (int j = 0; i + j < k; j++)
             for (int r = 0; r < Panel; r++) y[r] += x[i + j] * Checkpoints.BFloat16.ToFloat(w[r * B + j]);
     }
@@ -198,8 +199,16 @@ static unsafe class MatMul
                 for (int c = 0; c < Panel; c++) y[r * Panel + c] += x[r * k + i + j] * wb[c * Block + j];
     }
 
+    /// <summary>y[0..4) = the sums of four accumulators, reduced together (three horizontal adds, not twelve shuffles).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void Sum4(float* y, Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
     {
+        if (Avx.IsSupported)
+        {
+            var pairs = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
+            (pairs.GetLower() + pairs.GetUpper()).Store(y);
+            return;
+        }
         y[0] = Vector256.Sum(a); y[1] = Vector256.Sum(b); y[2] = Vector256.Sum(c); y[3] = Vector256.Sum(d);
     }
 }

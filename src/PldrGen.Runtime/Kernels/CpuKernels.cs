@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace PldrGen.Runtime.Kernels;
 
@@ -15,17 +16,15 @@ public static class CpuKernels
     /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
     public static void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
     {
-        var (weight, bias) = (norm.Weight, norm.Bias);
-        int dim = weight.Length;
+        int dim = norm.Weight.Length;
         for (int r = 0; r < rows; r++)
         {
             var row = x.Slice(r * dim, dim);
             float mean = TensorPrimitives.Sum(row) / dim;
-            float variance = 0;
-            foreach (float v in row) variance += (v - mean) * (v - mean);
-            variance /= dim;
-            float scale = 1f / MathF.Sqrt(variance + eps);
-            for (int i = 0; i < dim; i++) row[i] = (row[i] - mean) * scale * weight[i] + bias[i];
+            TensorPrimitives.Subtract(row, mean, row); // centre first: the variance never subtracts two large sums
+            float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / dim + eps);
+            TensorPrimitives.Multiply(row, scale, row);
+            TensorPrimitives.FusedMultiplyAdd(row, norm.Weight, norm.Bias, row);
         }
     }
 
@@ -64,21 +63,48 @@ public static class CpuKernels
         }
     }
 
+    /// <summary>
+    /// One head's Σ_s q[s]ᵀ·q[s], accumulated in double: G raises A_LM to real powers, so the rounding of A is
+    /// amplified all the way to the logits, and this sum over every position is where A picks up the most.
+    /// </summary>
     static unsafe void MetricTensorHeads(void* state, int start, int end)
     {
         var job = (HeadJob*)state;
         int dk = job->HeadDim, dim = job->Heads * dk;
         for (int h = start; h < end; h++)
         {
-            var ah = new Span<float>(job->Out + h * dk * dk, dk * dk);
-            ah.Clear();
-            for (int s = 0; s < job->Rows; s++)
+            float* q = job->Q + h * dk, a = job->Out + h * dk * dk;
+            for (int i = 0; i < dk; i++)
             {
-                var qh = new ReadOnlySpan<float>(job->Q + s * dim + h * dk, dk);
-                for (int i = 0; i < dk; i++)
-                    TensorPrimitives.MultiplyAdd(qh, qh[i], ah.Slice(i * dk, dk), ah.Slice(i * dk, dk));
+                int j = 0;
+                for (; j + 16 <= dk; j += 16) OuterRow16(q, i, j, job->Rows, dim, a + i * dk + j);
+                for (; j < dk; j++) // columns past the last whole group of 16
+                {
+                    double sum = 0;
+                    for (int s = 0; s < job->Rows; s++) sum += (double)q[s * dim + i] * q[s * dim + j];
+                    a[i * dk + j] = (float)sum;
+                }
             }
         }
+    }
+
+    /// <summary>a[0..16) = Σ_s q[s, i]·q[s, j..j+16), in four double-precision vector accumulators.</summary>
+    static unsafe void OuterRow16(float* q, int i, int j, int rows, int stride, float* a)
+    {
+        Vector256<double> c0 = default, c1 = default, c2 = default, c3 = default;
+        for (int s = 0; s < rows; s++)
+        {
+            float* row = q + s * stride + j;
+            var qi = Vector256.Create((double)q[s * stride + i]);
+            var (r0, r1) = Vector256.Widen(Vector256.Load(row));
+            var (r2, r3) = Vector256.Widen(Vector256.Load(row + 8));
+            c0 = Vector256.FusedMultiplyAdd(qi, r0, c0);
+            c1 = Vector256.FusedMultiplyAdd(qi, r1, c1);
+            c2 = Vector256.FusedMultiplyAdd(qi, r2, c2);
+            c3 = Vector256.FusedMultiplyAdd(qi, r3, c3);
+        }
+        Vector256.Narrow(c0, c1).Store(a);
+        Vector256.Narrow(c2, c3).Store(a + 8);
     }
 
     /// <summary>The pointers and sizes a per-head kernel needs (heads are split across the workers).</summary>

@@ -168,7 +168,7 @@ public sealed partial class TinyV510 : IPldrModel
         public readonly float[] MetricTmp = new float[Heads * HeadDim * HeadDim];  // [H, dk, dk] between GLUs
         public readonly float[] MetricGate = new float[Heads * HeadDim * MetricHidden]; // [H·dk, Fa]
         public readonly float[] MetricUp = new float[Heads * HeadDim * MetricHidden];   // [H·dk, Fa]
-        public readonly float[] PowerScratch = new float[HeadDim * HeadDim];       // [dk, dk] A_LM^pw of one head
+        public readonly float[] PowerScratch = new float[Heads * HeadDim * HeadDim]; // [H, dk, dk] A_LM^pw
         public readonly float[] Scores = new float[Heads * MaxPositions];          // [H, P] each head's attention row
         public readonly float[] QG = new float[Heads * HeadDim];                   // [H, dk] q·G of each head
         public readonly float[] Logits = new float[VocabSize];                     // [V]

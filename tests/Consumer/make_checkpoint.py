@@ -27,6 +27,34 @@ def read_spec(path):
     return spec
 
 
+def shape(spec):
+    """The spec's numbers with the generator's defaults and derivations (hidden = heads * head_dim, F = D * 8 / 3)."""
+    def num(key, default):
+        return int(spec[key]) if key in spec else default
+
+    def flag(key, default):
+        return spec[key] == "true" if key in spec else default
+
+    heads = num("num_attention_heads", 1)
+    head_dim = num("head_dim", num("hidden_size", 0) // heads)
+    hidden = num("hidden_size", heads * head_dim)
+    c = {"vocab_size": num("vocab_size", None), "hidden_size": hidden,
+         "intermediate_size": num("intermediate_size", hidden * 8 // 3),
+         "num_hidden_layers": num("num_hidden_layers", None), "num_attention_heads": num("num_attention_heads", None),
+         "head_dim": head_dim,
+         "max_position_embeddings": num("max_position_embeddings", None),
+         "layer_norm_eps": float(spec.get("layer_norm_eps", 1e-6)), "rope_theta": float(spec.get("rope_theta", 10000)),
+         "reference_rope": flag("reference_rope", True), "num_reslayerA": num("num_reslayerA", 0),
+         "num_denseA": num("num_denseA", 0), "A_dff": num("A_dff", 0), "custom_G_type": None,
+         "cache_first_G": flag("cache_first_G", False), "attention_bias": flag("attention_bias", True),
+         "glu_bias": flag("glu_bias", True), "final_bias": flag("final_bias", True),
+         "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": num("eos_token_id", 3)}
+    missing = [k for k in ("vocab_size", "num_hidden_layers", "num_attention_heads", "max_position_embeddings") if c[k] is None]
+    if missing:
+        sys.exit(f"the spec lacks {', '.join(missing)}")
+    return c
+
+
 def manifest(c):
     """Every tensor of the shape with its dimensions, in the order of the generated TensorManifest."""
     D, H, dk, F, Fa = c["hidden_size"], c["num_attention_heads"], c["head_dim"], c["intermediate_size"], c["A_dff"]
@@ -92,25 +120,19 @@ def main(argv):
     rng = random.Random(int(argv[3]) if len(argv) == 4 else 1234)
     if spec.get("custom_G_type", "null") != "null":
         sys.exit(f"{argv[1]}: only learned-G specs (custom_G_type: null) are supported")
-    ints = ["vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "head_dim",
-            "max_position_embeddings", "num_reslayerA", "num_denseA", "A_dff"]
-    bools = ["reference_rope", "cache_first_G", "attention_bias", "glu_bias", "final_bias"]
-    c = {**{k: int(spec[k]) for k in ints}, **{k: spec[k] == "true" for k in bools}}
-
+    c = shape(spec)
     tensors = []
-    for name, shape in manifest(c):
+    for name, dims in manifest(c):
         count = 1
-        for d in shape:
+        for d in dims:
             count *= d
         ones = ".layernorm" in name and name.endswith(".weight")
         values = [1.0] * count if ones else [rng.uniform(-0.05, 0.05) for _ in range(count)]
-        tensors.append((name, shape, struct.pack(f"<{count}f", *values)))
+        tensors.append((name, dims, struct.pack(f"<{count}f", *values)))
 
     os.makedirs(out_dir, exist_ok=True)
     write_safetensors(os.path.join(out_dir, "model.safetensors"), tensors)
-    config = {"architectures": ["PldrllmForCausalLM"], "model_type": "pldrllm", "torch_dtype": "float32", **c,
-              "layer_norm_eps": float(spec["layer_norm_eps"]), "rope_theta": float(spec["rope_theta"]),
-              "custom_G_type": None, "pad_token_id": 0, "bos_token_id": 2, "eos_token_id": int(spec["eos_token_id"])}
+    config = {"architectures": ["PldrllmForCausalLM"], "model_type": "pldrllm", "torch_dtype": "float32", **c}
     with open(os.path.join(out_dir, "config.json"), "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
         f.write("\n")

@@ -1,0 +1,1 @@
+return PldrGen.Runtime.Cli.PldrCli.Run(args);

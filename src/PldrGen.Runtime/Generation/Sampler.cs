@@ -47,7 +47,7 @@ public sealed class Sampler
         if (_options.TopP < 1) KeepAtOrAbove(x, TopPThreshold(x, _options.TopP));
         if (_options.TopK > 0 && _options.TopK < x.Length) KeepAtOrAbove(x, KthLargest(x, _options.TopK));
         var p = _probabilities.AsSpan(0, x.Length);
-        TensorPrimitives.SoftMax(x, p);
+        SoftMax(x, p);
         double u = _random.NextDouble(), cumulative = 0;
         for (int i = 0; i < p.Length; i++)
         {
@@ -62,7 +62,7 @@ public sealed class Sampler
     {
         var sorted = SortDescending(x);
         var probabilities = _probabilities.AsSpan(0, x.Length);
-        TensorPrimitives.SoftMax(sorted, probabilities);
+        SoftMax(sorted, probabilities);
         int kept = 0;
         float cumulative = 0;
         foreach (float probability in probabilities)
@@ -81,6 +81,12 @@ public sealed class Sampler
         x.CopyTo(sorted);
         sorted.Sort(static (a, b) => b.CompareTo(a));
         return sorted;
+    }
+
+    static unsafe void SoftMax(ReadOnlySpan<float> x, Span<float> p)
+    {
+        x.CopyTo(p);
+        fixed (float* pp = p) Kernels.Vec.SoftMax(pp, p.Length);
     }
 
     static void KeepAtOrAbove(Span<float> x, float threshold)

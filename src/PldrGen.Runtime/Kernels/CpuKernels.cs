@@ -14,18 +14,11 @@ public static class CpuKernels
         MatMul.Linear(x.Slice(0, rows * layer.In), rows, layer.Weight, layer.Bias, y.Slice(0, rows * layer.Out));
 
     /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
-    public static void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
+    public static unsafe void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
     {
         int dim = norm.Weight.Length;
-        for (int r = 0; r < rows; r++)
-        {
-            var row = x.Slice(r * dim, dim);
-            float mean = TensorPrimitives.Sum(row) / dim;
-            TensorPrimitives.Subtract(row, mean, row); // centre first: the variance never subtracts two large sums
-            float scale = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(row) / dim + eps);
-            TensorPrimitives.Multiply(row, scale, row);
-            TensorPrimitives.FusedMultiplyAdd(row, norm.Weight, norm.Bias, row);
-        }
+        fixed (float* px = x, w = norm.Weight, b = norm.Bias)
+            for (int r = 0; r < rows; r++) Vec.LayerNorm(px + r * dim, dim, w, b, eps);
     }
 
     /// <summary>
@@ -205,20 +198,17 @@ public static class CpuKernels
         float sqrtDk = MathF.Sqrt(dk); // the authors divide by √dk taken in float32
         for (int h = start; h < end; h++)
         {
-            var gh = new ReadOnlySpan<float>(job->G + h * dk * dk, dk * dk);
-            var qg = new Span<float>(job->QG + h * dk, dk);
+            float* g = job->G + h * dk * dk, qg = job->QG + h * dk, scores = job->Scores + h * job->MaxPositions;
             for (int r = 0; r < job->Rows; r++)
             {
                 int visible = job->Start + r + 1; // causal: position p sees keys 0..p
-                var qh = new ReadOnlySpan<float>(job->Q + r * dim + h * dk, dk);
-                qg.Clear();
-                for (int i = 0; i < dk; i++) TensorPrimitives.MultiplyAdd(gh.Slice(i * dk, dk), qh[i], qg, qg);
-                var s = new Span<float>(job->Scores + h * job->MaxPositions, visible);
-                for (int p = 0; p < visible; p++) s[p] = TensorPrimitives.Dot(qg, new ReadOnlySpan<float>(job->Keys + p * dim + h * dk, dk)) / sqrtDk;
-                TensorPrimitives.SoftMax(s, s);
-                var oh = new Span<float>(job->Out + r * dim + h * dk, dk);
-                oh.Clear();
-                for (int p = 0; p < visible; p++) TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(job->Values + p * dim + h * dk, dk), s[p], oh, oh);
+                float* q = job->Q + r * dim + h * dk, output = job->Out + r * dim + h * dk;
+                new Span<float>(qg, dk).Clear();
+                for (int i = 0; i < dk; i++) Vec.Axpy(q[i], g + i * dk, qg, dk);                  // q·G
+                for (int p = 0; p < visible; p++) scores[p] = Vec.Dot(qg, job->Keys + p * dim + h * dk, dk) / sqrtDk;
+                Vec.SoftMax(scores, visible);
+                new Span<float>(output, dk).Clear();
+                for (int p = 0; p < visible; p++) Vec.Axpy(scores[p], job->Values + p * dim + h * dk, output, dk);
             }
         }
     }
@@ -234,26 +224,12 @@ public static class CpuKernels
         var u = up.Slice(0, rows * hidden);
         Linear(x, rows, glu.W1, g);
         Linear(x, rows, glu.W2, u);
-        SiluGate(g, u);
+        Vec.SiluGate(g, u);
         Linear(g, rows, glu.W3, y);
     }
 
-    /// <summary>g = silu(g) ⊙ u = g·sigmoid(g)·u, vectorised in stack-sized chunks.</summary>
-    static void SiluGate(Span<float> g, ReadOnlySpan<float> u)
-    {
-        Span<float> sigmoid = stackalloc float[512];
-        for (int i = 0; i < g.Length; i += sigmoid.Length)
-        {
-            int n = Math.Min(sigmoid.Length, g.Length - i);
-            var gi = g.Slice(i, n);
-            TensorPrimitives.Sigmoid(gi, sigmoid[..n]);
-            TensorPrimitives.Multiply(gi, sigmoid[..n], gi);
-            TensorPrimitives.Multiply(gi, u.Slice(i, n), gi);
-        }
-    }
-
     /// <summary>z = x + y, element-wise (the residual connections).</summary>
-    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => TensorPrimitives.Add(x, y, z);
+    public static void Add(ReadOnlySpan<float> x, ReadOnlySpan<float> y, Span<float> z) => Vec.Add(x, y, z);
 
     /// <summary>x[t] = Emb[tokens[t]]·scale, row by row.</summary>
     public static void Embed(WeightMatrix embedding, ReadOnlySpan<int> tokens, float scale, Span<float> x)

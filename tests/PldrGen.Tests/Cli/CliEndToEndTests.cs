@@ -6,7 +6,8 @@ namespace PldrGen.Tests.Cli;
 /// <summary>The pldr program, run as a process on each fixture model, reproduces the authors' token sequences.</summary>
 public sealed class CliEndToEndTests
 {
-    const double LogitTolerance = 1e-4, NoCacheTolerance = 1e-3; // see GeneratedModelTests for why no-cache differs
+    // No-cache logits: two float32 computations of an amplifying recurrence (see GeneratedModelTests).
+    const double LogitTolerance = 1e-4, NoCacheTolerance = 2e-3;
 
     [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
     public void Greedy_generation_with_a_dump_reproduces_greedy(string name) =>

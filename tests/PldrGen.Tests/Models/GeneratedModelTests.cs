@@ -80,10 +80,10 @@ public sealed class GeneratedModelTests(ITestOutputHelper output)
         model.UseGCache = false;
         // A and G are recomputed from the growing sequence, and the element-wise power amplifies float32 rounding:
         // the authors' own code differs from itself by 6.3e-4 between two BLAS builds, and its float32 fixture sits
-        // 9.0e-4 from the exact math (odd-v510). 1e-4 against that fixture is below its own noise, so the no-cache
-        // logits are held to 1e-3 against both the float32 fixture and the float64 one.
-        var logits = CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "nocache", NoCacheTolerance);
+        // 9.0e-4 from the exact math (odd-v510). 1e-4 is below that noise, so no-cache logits are held to 1e-3 from
+        // the exact math (reference64) and, as two float32 computations, to 2e-3 from each other.
         using var reference64 = Fixtures.Reference64(name);
+        var logits = CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "nocache", 2 * NoCacheTolerance);
         var errors = Compare.AssertClose($"{name} nocache.logits vs float64", reference64.ReadFloat64("nocache.logits"), Widen(logits), NoCacheTolerance, rowLength: model.Info.Config.VocabSize);
         output.WriteLine($"{name} nocache vs float64: {errors}");
     }

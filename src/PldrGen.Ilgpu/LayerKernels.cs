@@ -38,7 +38,9 @@ public sealed class LayerKernels
         GroupSize = 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)largest));
         _tile = 1;
         while ((_tile * 2) * (_tile * 2) <= GroupSize && _tile * 2 <= MaxTile) _tile *= 2;
-        _lanes = Math.Min(GroupSize, 32);
+        // Lanes per dot product: a warp's worth reads W rows coalesced; groups too small for that (ILGPU's CPU
+        // accelerator, where each lane is an OS thread) give each thread whole rows and skip the reduction's barriers.
+        _lanes = GroupSize >= 8 ? Math.Min(GroupSize, 32) : 1;
         // Enough groups to fill the device a few times over; grid-stride loops cover the rest.
         _maxGroups = Math.Max(1, accelerator.NumMultiprocessors * Math.Max(1, accelerator.MaxNumThreadsPerMultiprocessor / GroupSize) * 4);
 
@@ -186,15 +188,19 @@ public sealed class LayerKernels
                 int xo = r * inDim, wo = o * inDim;
                 for (int i = lane; i < inDim; i += lanes) sum += x[xo + i] * w[wo + i];
             }
-            partial[tid] = sum;
-            Group.Barrier();
-            for (int stride = lanes / 2; stride > 0; stride >>= 1)
+            if (lanes > 1) // the same for the whole group, so the barriers inside are reached by every thread
             {
-                if (lane < stride) partial[tid] += partial[tid + stride];
+                partial[tid] = sum;
+                Group.Barrier();
+                for (int stride = lanes / 2; stride > 0; stride >>= 1)
+                {
+                    if (lane < stride) partial[tid] += partial[tid + stride];
+                    Group.Barrier();
+                }
+                sum = partial[tid];
                 Group.Barrier();
             }
-            if (lane == 0 && task < tasks) y[task] = hasBias != 0 ? partial[tid] + bias[task % outDim] : partial[tid];
-            Group.Barrier();
+            if (lane == 0 && task < tasks) y[task] = hasBias != 0 ? sum + bias[task % outDim] : sum;
         }
     }
 

@@ -75,9 +75,11 @@ public sealed class LayerKernels
         int hasBias = layer.HasBias ? 1 : 0;
         if (rows >= TiledMinRows)
         {
-            int span = Micro * _tile;
-            long tiles = (long)((rows + span - 1) / span) * ((layer.Out + span - 1) / span);
-            _tiled(PerGroup(tiles, _tile * _tile), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, hasBias, _tile);
+            // Smaller tiles when the largest would leave multiprocessors idle (a 128-token prompt through a 896-wide
+            // layer is only 28 tiles of 64×64).
+            int ts = _tile;
+            while (ts > 2 && Tiles(rows, layer.Out, ts) < 2L * Accelerator.NumMultiprocessors) ts /= 2;
+            _tiled(PerGroup(Tiles(rows, layer.Out, ts), ts * ts), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, hasBias, ts);
         }
         else
         {
@@ -85,6 +87,12 @@ public sealed class LayerKernels
             int slots = GroupSize / _lanes;
             _dot(PerGroup((tasks + slots - 1) / slots, GroupSize), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, hasBias, _lanes);
         }
+    }
+
+    static long Tiles(int rows, int outDim, int ts)
+    {
+        int span = Micro * ts;
+        return (long)((rows + span - 1) / span) * ((outDim + span - 1) / span);
     }
 
     /// <summary>y = LN(x + residual) row by row (x, residual and y may alias; no residual when it is default).</summary>

@@ -25,6 +25,34 @@ public static class IlgpuDevices
 
     public static IReadOnlyList<string> Names { get; } = [Cpu, Cuda, OpenCl];
 
+    static IlgpuDevices()
+    {
+        // ILGPU imports "cuda" and "OpenCL", which .NET probes as libcuda.so / libOpenCL.so: the unversioned names
+        // that only development packages install. Driver-only machines (containers with the NVIDIA driver mounted)
+        // have just libcuda.so.1, so fall back to the versioned names. ILGPU sets its own resolver under WSL only.
+        if (!OperatingSystem.IsLinux() || Directory.Exists("/usr/lib/wsl/lib")) return;
+        try
+        {
+            NativeLibrary.SetDllImportResolver(typeof(Context).Assembly, static (name, _, _) => name switch
+            {
+                "cuda" => LoadFirst("libcuda.so", "libcuda.so.1"),
+                "OpenCL" => LoadFirst("libOpenCL.so", "libOpenCL.so.1"),
+                _ => IntPtr.Zero,
+            });
+        }
+        catch (InvalidOperationException)
+        {
+            // The application already resolves ILGPU's native libraries itself.
+        }
+    }
+
+    static IntPtr LoadFirst(params string[] names)
+    {
+        foreach (var name in names)
+            if (NativeLibrary.TryLoad(name, out var handle)) return handle;
+        return IntPtr.Zero;
+    }
+
     /// <summary>Opens the named device; the caller disposes it.</summary>
     public static IlgpuDevice Open(string device) => device switch
     {
@@ -85,7 +113,7 @@ public static class IlgpuDevices
     {
         var devices = context.GetCudaDevices();
         if (devices.Count == 0)
-            throw new PldrException($"{what}: no CUDA device found ({(CanLoad("libcuda.so.1", "nvcuda.dll") ? "the NVIDIA driver reports none" : "the NVIDIA driver library libcuda.so.1 could not be loaded")})");
+            throw new PldrException($"{what}: no CUDA device found ({(CanLoad(["libcuda.so", "libcuda.so.1"], "nvcuda.dll") ? "the NVIDIA driver reports none" : "the NVIDIA driver library libcuda.so.1 could not be loaded")})");
         for (int i = 0; i < devices.Count; i++)
             if (devices[i].InstructionSet.HasValue) return i;
         var first = devices[0];
@@ -97,7 +125,7 @@ public static class IlgpuDevices
     {
         var devices = context.GetCLDevices();
         if (devices.Count == 0)
-            throw new PldrException($"{what}: no OpenCL device found ({(CanLoad("libOpenCL.so", "OpenCL.dll") ? "no OpenCL platform reports a device" : "the OpenCL loader libOpenCL.so could not be loaded; on Debian install ocl-icd-opencl-dev and a driver")})");
+            throw new PldrException($"{what}: no OpenCL device found ({(CanLoad(["libOpenCL.so", "libOpenCL.so.1"], "OpenCL.dll") ? "no OpenCL platform reports a device" : "the OpenCL loader libOpenCL.so.1 could not be loaded; on Debian install ocl-icd-libopencl1 and a driver")})");
         var found = new List<string>();
         foreach (var device in devices)
         {
@@ -107,9 +135,10 @@ public static class IlgpuDevices
         throw new PldrException($"{what}: no OpenCL device with generic address space support found (ILGPU needs it; found {string.Join("; ", found)})");
     }
 
-    static bool CanLoad(string linuxName, string windowsName)
+    static bool CanLoad(string[] linuxNames, string windowsName)
     {
-        if (!NativeLibrary.TryLoad(OperatingSystem.IsWindows() ? windowsName : linuxName, out var handle)) return false;
+        var handle = OperatingSystem.IsWindows() ? (NativeLibrary.TryLoad(windowsName, out var h) ? h : IntPtr.Zero) : LoadFirst(linuxNames);
+        if (handle == IntPtr.Zero) return false;
         NativeLibrary.Free(handle);
         return true;
     }

@@ -61,6 +61,16 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
         {
             if (allNames.Length > 0) spc.AddSource("PldrGenModels.g.cs", EmitRegistry(allNames));
         });
+
+        // ILGPU branch: consumers that reference PldrGen.Ilgpu also get <ClassName>Ilgpu per spec (a bool keeps it incremental).
+        var referencesIlgpu = context.CompilationProvider
+            .Select(static (c, _) => c.GetTypeByMetadataName(IlgpuCatalogType) is not null && c.GetTypeByMetadataName("ILGPU.Context") is not null);
+        context.RegisterSourceOutput(specs.Combine(names).Combine(referencesIlgpu).WithTrackingName(TrackingNames.EmitIlgpu), static (spc, input) =>
+        {
+            var ((spec, allNames), ilgpu) = input;
+            if (!ilgpu || allNames.First(n => n.FullName == spec.FullName).SpecPath != spec.SpecPath) return;
+            spc.AddSource(spec.FullName + "Ilgpu.g.cs", EmitIlgpu(spec));
+        });
     }
 
     static void ReportDuplicates(SourceProductionContext context, ImmutableArray<(string Name, SpecLocation Location)> all)
@@ -81,5 +91,6 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
         public const string Spec = nameof(Spec);
         public const string Names = nameof(Names);
         public const string Emit = nameof(Emit);
+        public const string EmitIlgpu = nameof(EmitIlgpu);
     }
 }

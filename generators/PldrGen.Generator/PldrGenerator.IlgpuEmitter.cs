@@ -108,7 +108,7 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
     {
         _kernels = DeviceKernels.For(accelerator);
         var m = Memory;
-        _embedding = m.Upload(weights.Embedding.Values);
+        _embedding = m.Upload(weights.Embedding.ToRowMajor());
         _inputNorm = m.Norm(weights.InputNorm);
         _layers = new DeviceLayer[Layers];
         for (int l = 0; l < Layers; l++)

@@ -64,7 +64,8 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
 
         // ILGPU branch: consumers that reference PldrGen.Ilgpu also get <ClassName>Ilgpu per spec (a bool keeps it incremental).
         var referencesIlgpu = context.CompilationProvider
-            .Select(static (c, _) => c.GetTypeByMetadataName(IlgpuCatalogType) is not null && c.GetTypeByMetadataName("ILGPU.Context") is not null);
+            .Select(static (c, _) => c.GetTypeByMetadataName(IlgpuCatalogType) is not null && c.GetTypeByMetadataName("ILGPU.Context") is not null)
+            .WithTrackingName(TrackingNames.ReferencesIlgpu);
         context.RegisterSourceOutput(specs.Combine(names).Combine(referencesIlgpu).WithTrackingName(TrackingNames.EmitIlgpu), static (spc, input) =>
         {
             var ((spec, allNames), ilgpu) = input;
@@ -91,6 +92,7 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
         public const string Spec = nameof(Spec);
         public const string Names = nameof(Names);
         public const string Emit = nameof(Emit);
+        public const string ReferencesIlgpu = nameof(ReferencesIlgpu);
         public const string EmitIlgpu = nameof(EmitIlgpu);
     }
 }

@@ -55,8 +55,9 @@ public sealed class DeviceMemory(Accelerator accelerator) : IDisposable
         long offset = 0, biasOffset = 0;
         foreach (var part in parts)
         {
-            Write(weight.SubView(offset, part.Weight.Values.Length), part.Weight.Values);
-            offset += part.Weight.Values.Length;
+            var values = part.Weight.ToRowMajor();
+            Write(weight.SubView(offset, values.Length), values);
+            offset += values.Length;
             if (part.Bias is { } b) Write(bias.SubView(biasOffset, b.Length), b);
             biasOffset += part.Out;
         }

@@ -12,6 +12,13 @@ public static class IlgpuModelCatalog
 {
     static readonly ConcurrentDictionary<string, Func<string, Accelerator, IPldrModel>> Loaders = new(StringComparer.Ordinal);
 
+    // The first registered model also offers the ILGPU devices to the command line (--device ilgpu-cpu|cuda|opencl).
+    static IlgpuModelCatalog()
+    {
+        foreach (var device in IlgpuDevices.Names)
+            PldrDevices.Register(device, (info, directory) => IlgpuDevices.Load(info, directory, device));
+    }
+
     /// <summary>Registers the loader of a spec's ILGPU model: (checkpoint folder, accelerator) → model.</summary>
     public static void Register(string typeName, Func<string, Accelerator, IPldrModel> load) => Loaders[typeName] = load;
 

@@ -26,10 +26,12 @@ public class IncrementalityTests
             .RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Edited { }", GeneratorHarness.ParseOptions)));
 
         var result = driver.GetRunResult().Results.Single();
-        Assert.Superset(new HashSet<string> { Names.Parse, Names.Spec, Names.Names, Names.Emit }, result.TrackedSteps.Keys.ToHashSet());
-        var reasons = result.TrackedSteps.Values.Concat(result.TrackedOutputSteps.Values)
-            .SelectMany(steps => steps).SelectMany(step => step.Outputs).Select(output => output.Reason);
-        Assert.All(reasons, reason => Assert.Contains(reason, new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged }));
+        Assert.Superset(new HashSet<string> { Names.Parse, Names.Spec, Names.Names, Names.Emit, Names.ReferencesIlgpu }, result.TrackedSteps.Keys.ToHashSet());
+        // "Compilation" is Roslyn's own input node: a C# edit modifies it by definition. Everything after it must not move.
+        var reasons = result.TrackedSteps.Concat(result.TrackedOutputSteps).Where(steps => steps.Key != "Compilation")
+            .SelectMany(steps => steps.Value.Select(step => (steps.Key, step)))
+            .SelectMany(s => s.step.Outputs.Select(output => (s.Key, output.Reason)));
+        Assert.All(reasons, r => Assert.True(r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"step {r.Key}: {r.Reason}"));
     }
 
     [Fact]

@@ -130,7 +130,7 @@ public sealed class KernelTests(TestDevice device, ITestOutputHelper output)
     public void Embed_matches_the_reference()
     {
         var data = new TestData(11);
-        var embedding = new WeightMatrix(OddV510.VocabSize, OddV510.HiddenSize, data.Floats(OddV510.VocabSize * OddV510.HiddenSize));
+        var embedding = WeightMatrix.FromFloat32(OddV510.VocabSize, OddV510.HiddenSize, data.Floats(OddV510.VocabSize * OddV510.HiddenSize));
         var tokens = data.Ints(10, OddV510.VocabSize);
         const int start = 4, count = 6;
         var expected = new float[count * OddV510.HiddenSize];
@@ -141,7 +141,7 @@ public sealed class KernelTests(TestDevice device, ITestOutputHelper output)
             var deviceTokens = memory.Ints(tokens.Length);
             DeviceMemory.Write(deviceTokens, tokens);
             var x = memory.Floats(count * OddV510.HiddenSize);
-            OddV510Ilgpu.DeviceKernels.For(accelerator).Embed(deviceTokens, start, count, memory.Upload(embedding.Values), 6f, x);
+            OddV510Ilgpu.DeviceKernels.For(accelerator).Embed(deviceTokens, start, count, memory.Upload(embedding.ToRowMajor()), 6f, x);
             Check("Embed", accelerator, expected, x);
         }
     }
@@ -220,7 +220,7 @@ public sealed class KernelTests(TestDevice device, ITestOutputHelper output)
             data.Floats(size, -s, s), data.Floats(size, -0.1f, 0.1f));
         var a = data.Floats(size, -2, 2);
         var (aLm, g) = (new float[size], new float[size]);
-        CpuKernels.PowerLaw(a, plga, heads, dk, aLm, g, new float[dk * dk]);
+        CpuKernels.PowerLaw(a, plga, heads, dk, aLm, g, new float[heads * dk * dk]);
         foreach (var accelerator in device.KernelAccelerators)
         {
             using var memory = new DeviceMemory(accelerator);
@@ -246,7 +246,7 @@ public sealed class KernelTests(TestDevice device, ITestOutputHelper output)
         var keys = data.Floats(positions * dim, -2, 2);
         var values = data.Floats(positions * dim, -2, 2);
         var expected = new float[count * dim];
-        CpuKernels.PowerLawAttention(q, count, start, heads, dk, g, keys, values, expected, new float[positions], new float[dk]);
+        CpuKernels.PowerLawAttention(q, count, start, heads, dk, g, keys, values, expected, new float[heads * positions], new float[heads * dk]);
         foreach (var accelerator in device.KernelAccelerators)
         {
             using var memory = new DeviceMemory(accelerator);

@@ -26,7 +26,7 @@ public sealed class TestData(int seed)
     public LinearWeights Linear(int outDim, int inDim, bool bias = true)
     {
         float scale = 1f / MathF.Sqrt(inDim);
-        return new(new WeightMatrix(outDim, inDim, Floats(outDim * inDim, -scale, scale)), bias ? Floats(outDim, -0.1f, 0.1f) : null);
+        return new(WeightMatrix.FromFloat32(outDim, inDim, Floats(outDim * inDim, -scale, scale)), bias ? Floats(outDim, -0.1f, 0.1f) : null);
     }
 
     public NormWeights Norm(int dim) => new(Floats(dim, 0.5f, 1.5f), Floats(dim, -0.2f, 0.2f));

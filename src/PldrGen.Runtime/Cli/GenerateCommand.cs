@@ -30,7 +30,10 @@ static class GenerateCommand
             DefaultValueFactory = _ => "stored", HelpName = "FORMAT",
         };
         weights.AcceptOnlyFromAmong("stored", "f32", "bf16");
-        var device = new Option<string>("--device") { Description = "Where to run: cpu", DefaultValueFactory = _ => "cpu", HelpName = "DEVICE" };
+        var device = new Option<string>("--device")
+        {
+            Description = "Where to run: cpu, or (JIT build) ilgpu-cpu, cuda, opencl", DefaultValueFactory = _ => PldrDevices.Cpu, HelpName = "DEVICE",
+        };
         var dump = new Option<string?>("--dump") { Description = "Write prompt, logits, A/A_LM/G_LM and generated tokens as safetensors", HelpName = "FILE" };
         var stats = new Option<bool>("--stats") { Description = "Print timings as one JSON line, last on stderr" };
         var command = new Command("generate", "Generate text with a PLDR-LLM");
@@ -41,8 +44,6 @@ static class GenerateCommand
         command.SetAction(result =>
         {
             string deviceName = result.GetValue(device)!;
-            if (deviceName != "cpu")
-                throw new PldrException($"--device {deviceName}: not available in this build; the devices are: cpu");
             var sampling = result.GetValue(greedy)
                 ? GreedyOnly(result, temperature, topK, topP)
                 : new SamplingOptions(result.GetValue(temperature), result.GetValue(topK), result.GetValue(topP), result.GetValue(seed));
@@ -57,7 +58,9 @@ static class GenerateCommand
                 "bf16" => WeightPrecision.BFloat16,
                 _ => (WeightPrecision?)null,
             };
-            var pldr = info.Load(directory, precision);
+            if (deviceName != PldrDevices.Cpu && precision is not null)
+                throw new PldrException($"--weights applies to the cpu device; --device {deviceName} keeps float32 weights");
+            var pldr = deviceName == PldrDevices.Cpu ? info.Load(directory, precision) : PldrDevices.Load(info, directory, deviceName);
             double loadMs = loadClock.Elapsed.TotalMilliseconds;
             var tokenizer = ModelOptions.TokenizerOf(directory);
             var prompt = model.PromptTokens(result, tokenizer);
@@ -83,6 +86,7 @@ static class GenerateCommand
                 stdout.Flush();
             });
             stdout.WriteLine(text?.Flush() ?? "");
+            (pldr as IDisposable)?.Dispose(); // a device model frees its device
             if (run.ContextFull) stderr.WriteLine($"pldr: stopped at the context limit ({info.Config.MaxPositionEmbeddings} positions)");
 
             if (dumpFile is not null) Dump(dumpFile, info, run, options.PrefillLogits!);

@@ -49,6 +49,7 @@ public static class CpuKernels
     /// <summary>A[h] = Σ_s Q[s, h]ᵀ·Q[s, h] over all rows (no causal mask): the per-head dk×dk metric tensor.</summary>
     public static unsafe void MetricTensor(ReadOnlySpan<float> q, int rows, int heads, int headDim, Span<float> a)
     {
+        Require(q.Length >= rows * heads * headDim && a.Length >= heads * headDim * headDim, "MetricTensor: a buffer is smaller than its shape");
         fixed (float* pq = q, pa = a)
         {
             var job = new HeadJob { Q = pq, Out = pa, Rows = rows, Heads = heads, HeadDim = headDim };
@@ -120,6 +121,10 @@ public static class CpuKernels
     public static unsafe void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
         Span<float> aLm, Span<float> g, Span<float> scratch)
     {
+        int size = heads * headDim * headDim;
+        Require(a.Length >= size && aLm.Length >= size && g.Length >= size && scratch.Length >= size
+            && plga.W.Length >= size && plga.B.Length >= size && plga.Pw.Length >= size && plga.Alpha.Length >= size && plga.Beta.Length >= size,
+            "PowerLaw: a buffer is smaller than [H, dk, dk]");
         fixed (float* pa = a, pw = plga.W, pb = plga.B, ppw = plga.Pw, pal = plga.Alpha, pbe = plga.Beta, paLm = aLm, pg = g, ps = scratch)
         {
             var job = new PowerLawJob { A = pa, W = pw, B = pb, Pw = ppw, Alpha = pal, Beta = pbe, ALm = paLm, G = pg, Scratch = ps, HeadDim = headDim };
@@ -180,6 +185,11 @@ public static class CpuKernels
         ReadOnlySpan<float> g, ReadOnlySpan<float> keys, ReadOnlySpan<float> values, Span<float> output,
         Span<float> scores, Span<float> qg)
     {
+        int dim = heads * headDim, positions = start + rows;
+        Require(q.Length >= rows * dim && output.Length >= rows * dim && g.Length >= heads * headDim * headDim
+            && keys.Length >= positions * dim && values.Length >= positions * dim
+            && scores.Length >= heads * positions && scores.Length % heads == 0 && qg.Length >= heads * headDim,
+            "PowerLawAttention: a buffer is smaller than its shape (scores [H, P], qg [H, dk])");
         fixed (float* pq = q, pg = g, pk = keys, pv = values, po = output, ps = scores, pqg = qg)
         {
             var job = new HeadJob
@@ -226,6 +236,12 @@ public static class CpuKernels
         Linear(x, rows, glu.W2, u);
         Vec.SiluGate(g, u);
         Linear(g, rows, glu.W3, y);
+    }
+
+    /// <summary>The kernels below hand raw pointers to worker threads: a short buffer must fail here, not corrupt memory.</summary>
+    static void Require(bool condition, string message)
+    {
+        if (!condition) throw new ArgumentException(message);
     }
 
     /// <summary>z = x + y, element-wise (the residual connections).</summary>

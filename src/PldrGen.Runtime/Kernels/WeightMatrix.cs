@@ -103,6 +103,15 @@ public sealed unsafe class WeightMatrix
         ? _float32![_offset + Index(r, c)]
         : Checkpoints.BFloat16.ToFloat(_bfloat16![_offset + Index(r, c)]);
 
+    /// <summary>The matrix unpacked to row-major float32 [Rows, Cols] (for backends with their own layout).</summary>
+    public float[] ToRowMajor()
+    {
+        var values = new float[(long)Rows * Cols];
+        for (int r = 0; r < Rows; r++)
+            for (int c = 0; c < Cols; c++) values[(long)r * Cols + c] = this[r, c];
+        return values;
+    }
+
     /// <summary>destination = row r · scale (the embedding lookup).</summary>
     public void CopyRow(int r, float scale, Span<float> destination)
     {

@@ -13,6 +13,11 @@ public sealed class CliEndToEndTests
     public void Greedy_generation_with_a_dump_reproduces_greedy(string name) =>
         CheckRun(name, "greedy", LogitTolerance);
 
+    [Theory]
+    [InlineData("tiny-v510"), InlineData("tiny-v510G-external")]
+    public void The_ilgpu_cpu_device_reproduces_greedy(string name) =>
+        CheckRun(name, "greedy", LogitTolerance, "--device", "ilgpu-cpu");
+
     [Theory, MemberData(nameof(Fixtures.ModelsWith), "nocache.tokens", MemberType = typeof(Fixtures))]
     public void Generation_without_caches_reproduces_nocache(string name) =>
         CheckRun(name, "nocache", NoCacheTolerance, "--no-kv-cache", "--no-g-cache");

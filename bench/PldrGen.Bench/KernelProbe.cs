@@ -54,8 +54,8 @@ static class MetricLearnerProbe
         for (int round = 0; round < 3; round++)
         {
             var clock = Stopwatch.StartNew();
-            CpuKernels.MetricTensor(q, s, heads, dk, a);
-            double metric = clock.Elapsed.TotalMilliseconds; clock.Restart();
+            for (int i = 0; i < 10; i++) CpuKernels.MetricTensor(q, s, heads, dk, a);
+            double metric = clock.Elapsed.TotalMilliseconds / 10; clock.Restart();
             for (int i = 0; i < 16; i++) CpuKernels.Glu(a, rows, glu, gate, up, tmp);
             double glus = clock.Elapsed.TotalMilliseconds; clock.Restart();
             for (int i = 0; i < 9; i++) CpuKernels.LayerNorm(a, rows, norm, 1e-6f);
@@ -71,6 +71,63 @@ static class MetricLearnerProbe
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"QᵀQ {metric:F2} ms | 16 GLUs {glus:F2} ms ({gluFlop / glus / 1e6:F1} GFLOP/s) | 9 LayerNorms {norms:F2} ms | power law {power:F2} ms"));
         }
+        return 0;
+    }
+}
+
+/// <summary>Time between the forward pass's named probe points in a 110M prefill (a quick look, not a target).</summary>
+static class PrefillProbe
+{
+    public static int Run()
+    {
+        var dir = RandomCheckpoint.Create(PldrGen.Models.PldrV51_110M.ModelInfo, PldrGen.Models.PldrV51_110M.TensorManifest, bf16: false);
+        var model = PldrGen.Models.PldrV51_110M.Load(dir);
+        var prompt = Enumerable.Range(4, 128).ToArray();
+        var spent = new Dictionary<string, double>();
+        var clock = new Stopwatch();
+        string last = "start";
+        model.Probe = (name, layer, values) =>
+        {
+            if (name == "A" && layer == 0)
+            {
+                int tiny = 0; float max = 0;
+                foreach (var v in values) { if (v != 0 && MathF.Abs(v) < 1e-30f) tiny++; max = MathF.Max(max, MathF.Abs(v)); }
+                Console.WriteLine($"A layer 0: max |A| {max}, {tiny} values below 1e-30");
+            }
+            spent[last + "→" + name] = spent.GetValueOrDefault(last + "→" + name) + clock.Elapsed.TotalMilliseconds;
+            last = name;
+            clock.Restart();
+        };
+        for (int round = 0; round < 4; round++)
+        {
+            spent.Clear();
+            last = "start";
+            clock.Restart();
+            model.Prefill(prompt);
+            spent[last + "→end"] = clock.Elapsed.TotalMilliseconds;
+        }
+        // The same metric learner on layer 0's real weights, piece by piece.
+        var layer = model.Weights.Layers[0];
+        const int rows = 14 * 64;
+        var a = new float[rows * 64]; var tmp = new float[rows * 64]; var aIn = new float[rows * 64];
+        var gate = new float[rows * 170]; var up = new float[rows * 170];
+        var q = Enumerable.Range(0, 128 * 896).Select(i => (float)Math.Sin(i)).ToArray();
+        for (int round = 0; round < 3; round++)
+        {
+            var c = Stopwatch.StartNew();
+            CpuKernels.MetricTensor(q, 128, 14, 64, a);
+            CpuKernels.LayerNorm(a, rows, layer.MetricNorm, 1e-6f);
+            double t0 = c.Elapsed.TotalMilliseconds; c.Restart();
+            foreach (var block in layer.MetricLearner)
+            {
+                a.CopyTo(aIn, 0);
+                foreach (var glu in block.Glus) { CpuKernels.Glu(a, rows, glu, gate, up, tmp); tmp.CopyTo(a, 0); }
+                CpuKernels.Add(a, aIn, a);
+                CpuKernels.LayerNorm(a, rows, block.Norm, 1e-6f);
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"layer 0 metric learner by hand: QᵀQ+LN {t0:F2} ms, res blocks {c.Elapsed.TotalMilliseconds:F2} ms"));
+        }
+        foreach (var (k, v) in spent.OrderByDescending(p => p.Value)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-24} {v,8:F2} ms"));
         return 0;
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace PldrGen.Runtime.Kernels;
@@ -25,6 +26,7 @@ public static class CpuKernels
     /// Rotary position embedding of rows at positions start.., head by head. Interleaved pairs (x[2i], x[2i+1])
     /// when <paramref name="interleaved"/> (torchtune, all v51 checkpoints), else rotate-half pairs (x[i], x[i+dk/2]).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
     public static void Rope(Span<float> x, int rows, int start, int heads, int headDim, bool interleaved, RopeTable table)
     {
         int half = headDim / 2, dim = heads * headDim;
@@ -59,46 +61,43 @@ public static class CpuKernels
 
     /// <summary>
     /// One head's Σ_s q[s]ᵀ·q[s], accumulated in double: G raises A_LM to real powers, so the rounding of A is
-    /// amplified all the way to the logits, and this sum over every position is where A picks up the most.
+    /// amplified all the way to the logits, and this sum over every position is where A picks up the most. Rows of
+    /// A are built 16 at a time as rank-1 updates from each position's contiguous q row (widened to double once).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
     static unsafe void MetricTensorHeads(void* state, int start, int end)
     {
+        const int Block = 16;
         var job = (HeadJob*)state;
         int dk = job->HeadDim, dim = job->Heads * dk;
+        double* row = stackalloc double[dk];
+        double* acc = stackalloc double[Block * dk];
         for (int h = start; h < end; h++)
         {
             float* q = job->Q + h * dk, a = job->Out + h * dk * dk;
-            for (int i = 0; i < dk; i++)
+            for (int i0 = 0; i0 < dk; i0 += Block)
             {
-                int j = 0;
-                for (; j + 16 <= dk; j += 16) OuterRow16(q, i, j, job->Rows, dim, a + i * dk + j);
-                for (; j < dk; j++) // columns past the last whole group of 16
+                int rows = Math.Min(Block, dk - i0);
+                new Span<double>(acc, rows * dk).Clear();
+                for (int s = 0; s < job->Rows; s++)
                 {
-                    double sum = 0;
-                    for (int s = 0; s < job->Rows; s++) sum += (double)q[s * dim + i] * q[s * dim + j];
-                    a[i * dk + j] = (float)sum;
+                    float* qs = q + s * dim;
+                    for (int j = 0; j < dk; j++) row[j] = qs[j];
+                    for (int i = 0; i < rows; i++) AxpyDouble(row[i0 + i], row, acc + i * dk, dk);
                 }
+                for (int k = 0; k < rows * dk; k++) a[i0 * dk + k] = (float)acc[k];
             }
         }
     }
 
-    /// <summary>a[0..16) = Σ_s q[s, i]·q[s, j..j+16), in four double-precision vector accumulators.</summary>
-    static unsafe void OuterRow16(float* q, int i, int j, int rows, int stride, float* a)
+    /// <summary>y += a·x in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
+    static unsafe void AxpyDouble(double a, double* x, double* y, int n)
     {
-        Vector256<double> c0 = default, c1 = default, c2 = default, c3 = default;
-        for (int s = 0; s < rows; s++)
-        {
-            float* row = q + s * stride + j;
-            var qi = Vector256.Create((double)q[s * stride + i]);
-            var (r0, r1) = Vector256.Widen(Vector256.Load(row));
-            var (r2, r3) = Vector256.Widen(Vector256.Load(row + 8));
-            c0 = Vector256.FusedMultiplyAdd(qi, r0, c0);
-            c1 = Vector256.FusedMultiplyAdd(qi, r1, c1);
-            c2 = Vector256.FusedMultiplyAdd(qi, r2, c2);
-            c3 = Vector256.FusedMultiplyAdd(qi, r3, c3);
-        }
-        Vector256.Narrow(c0, c1).Store(a);
-        Vector256.Narrow(c2, c3).Store(a + 8);
+        var va = Vector256.Create(a);
+        int j = 0;
+        for (; j + 4 <= n; j += 4) Vector256.FusedMultiplyAdd(va, Vector256.Load(x + j), Vector256.Load(y + j)).Store(y + j);
+        for (; j < n; j++) y[j] += a * x[j];
     }
 
     /// <summary>The pointers and sizes a per-head kernel needs (heads are split across the workers).</summary>
@@ -138,6 +137,7 @@ public static class CpuKernels
         public int HeadDim;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
     static unsafe void PowerLawHeads(void* state, int start, int end)
     {
         var job = (PowerLawJob*)state;
@@ -161,6 +161,7 @@ public static class CpuKernels
     }
 
     /// <summary>c = a·b + bias for square n×n matrices, each row accumulated in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
     static unsafe void MatMulSquareDouble(float* a, float* b, float* bias, float* c, int n, double* row)
     {
         for (int i = 0; i < n; i++)
@@ -169,8 +170,16 @@ public static class CpuKernels
             for (int k = 0; k < n; k++)
             {
                 double aik = a[i * n + k];
+                var va = Vector256.Create(aik);
                 float* bk = b + k * n;
-                for (int j = 0; j < n; j++) row[j] += aik * bk[j];
+                int j = 0;
+                for (; j + 8 <= n; j += 8)
+                {
+                    var (lo, hi) = Vector256.Widen(Vector256.Load(bk + j));
+                    Vector256.FusedMultiplyAdd(va, lo, Vector256.Load(row + j)).Store(row + j);
+                    Vector256.FusedMultiplyAdd(va, hi, Vector256.Load(row + j + 4)).Store(row + j + 4);
+                }
+                for (; j < n; j++) row[j] += aik * bk[j];
             }
             for (int j = 0; j < n; j++) c[i * n + j] = (float)row[j];
         }
@@ -201,6 +210,7 @@ public static class CpuKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
     static unsafe void AttentionHeads(void* state, int start, int end)
     {
         var job = (HeadJob*)state;
@@ -234,8 +244,38 @@ public static class CpuKernels
         var u = up.Slice(0, rows * hidden);
         Linear(x, rows, glu.W1, g);
         Linear(x, rows, glu.W2, u);
-        Vec.SiluGate(g, u);
+        SiluGate(g, u);
         Linear(g, rows, glu.W3, y);
+    }
+
+    /// <summary>g = silu(g)·u, split across the workers when it is large (the metric learner's 896×170 gates).</summary>
+    static unsafe void SiluGate(Span<float> g, ReadOnlySpan<float> u)
+    {
+        const int Chunk = 4096;
+        if (g.Length < 4 * Chunk)
+        {
+            Vec.SiluGate(g, u);
+            return;
+        }
+        fixed (float* pg = g, pu = u)
+        {
+            var job = new GateJob { G = pg, U = pu, Length = g.Length };
+            CpuWorkers.Shared.For((g.Length + Chunk - 1) / Chunk, 1, &SiluGateChunks, &job);
+        }
+    }
+
+    unsafe struct GateJob
+    {
+        public float* G, U;
+        public int Length;
+    }
+
+    static unsafe void SiluGateChunks(void* state, int start, int end)
+    {
+        const int Chunk = 4096;
+        var job = (GateJob*)state;
+        int from = start * Chunk, to = Math.Min(job->Length, end * Chunk);
+        Vec.SiluGate(new Span<float>(job->G + from, to - from), new ReadOnlySpan<float>(job->U + from, to - from));
     }
 
     /// <summary>The kernels below hand raw pointers to worker threads: a short buffer must fail here, not corrupt memory.</summary>

@@ -1,0 +1,43 @@
+using PldrGen.Runtime;
+using PldrGen.Runtime.Kernels;
+using PldrGen.Tests.Reference;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace PldrGen.Tests.Models;
+
+/// <summary>
+/// Float32 checkpoints converted to bfloat16 at load (<c>--weights bf16</c>) are lossy: measure how far the logits
+/// move and how many greedy tokens still agree with the fixtures, and hold them to what was measured.
+/// </summary>
+public sealed class LossyWeightsTests(ITestOutputHelper output)
+{
+    public static TheoryData<string> Float32Models => new(Fixtures.ModelNames.Where(n => n != "tiny-v510-bf16"));
+
+    [Theory, MemberData(nameof(Float32Models))]
+    public void Bfloat16_weights_stay_close_to_the_float32_fixture(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var model = CompiledModels.Info(name).Load(Fixtures.ModelDir(name), WeightPrecision.BFloat16);
+        var expectedTokens = reference.ReadInt32("greedy.tokens");
+        var expectedLogits = reference.ReadFloat32("greedy.logits");
+        int vocab = model.Info.Config.VocabSize;
+
+        // Teacher-forced: every step sees the fixture's tokens, so the logit error is per step, not compounded.
+        var logits = new float[expectedTokens.Length * vocab];
+        int agree = 0;
+        var row = model.Prefill(reference.ReadInt32("prompt"));
+        for (int step = 0; step < expectedTokens.Length; step++)
+        {
+            row.CopyTo(logits.AsSpan(step * vocab));
+            if (ReferenceModel.ArgMax(row.ToArray().Select(v => (double)v).ToArray()) == expectedTokens[step]) agree++;
+            if (step + 1 < expectedTokens.Length) row = model.Decode(expectedTokens[step]);
+        }
+        var errors = Compare.Measure(expectedLogits, logits);
+        output.WriteLine($"{name} bf16 weights: greedy argmax agrees on {agree}/{expectedTokens.Length} steps; logits {errors}");
+        // Measured: argmax agrees on 15/16 (odd-v510) to 40/40 steps; logits move by up to 0.21 (1.7–6% of the
+        // largest logit) where the metric learner amplifies the rounding, 0.009 (0.3%) for custom-G models.
+        Assert.True(agree >= expectedTokens.Length - 2, $"only {agree}/{expectedTokens.Length} greedy steps agree");
+        Assert.True(errors.MaxAbs / errors.MaxExpected < 0.1, $"logit error {errors}");
+    }
+}

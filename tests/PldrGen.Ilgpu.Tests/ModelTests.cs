@@ -1,3 +1,4 @@
+using PldrGen.Tests.Models;
 using PldrGen.Models;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
@@ -26,16 +27,7 @@ public sealed class ModelTests(TestDevice device, ITestOutputHelper output)
     IlgpuModelBase Load(string name) =>
         (IlgpuModelBase)IlgpuModelCatalog.Find(Info(name).TypeName)(Fixtures.ModelDir(name), device.Accelerator);
 
-    static PldrModelInfo Info(string fixture) => fixture switch
-    {
-        "tiny-v510" => TinyV510.ModelInfo,
-        "odd-v510" => OddV510.ModelInfo,
-        "tiny-v510G-identity" => TinyV510GIdentity.ModelInfo,
-        "tiny-v510G-external" => TinyV510GExternal.ModelInfo,
-        "tiny-v510-bf16" => TinyV510Bf16.ModelInfo,
-        "pldr-tiny-pydoc" => PldrTinyPydoc.ModelInfo,
-        _ => throw new ArgumentException($"no spec for fixture {fixture}"),
-    };
+    static PldrModelInfo Info(string fixture) => CompiledModels.Info(fixture);
 
     [Theory, MemberData(nameof(Models))]
     public void Prefill_logits_match_the_fixture(string name)
@@ -150,8 +142,8 @@ public sealed class ModelTests(TestDevice device, ITestOutputHelper output)
         for (int step = 0; gpu.Position < OddV510.MaxPositions; step++)
         {
             Compare.AssertClose($"{name} step {step}", expected, actual, LogitTolerance);
-            int token = ArgMax(expected);
-            Assert.Equal(token, ArgMax(actual));
+            int token = TeacherForced.ArgMax(expected);
+            Assert.Equal(token, TeacherForced.ArgMax(actual));
             expected = cpu.Decode(token).ToArray();
             actual = gpu.Decode(token).ToArray();
         }
@@ -176,27 +168,11 @@ public sealed class ModelTests(TestDevice device, ITestOutputHelper output)
     {
         var expectedTokens = reference.ReadInt32($"{kind}.tokens");
         int vocab = model.Info.Config.VocabSize;
-        var tokens = new int[expectedTokens.Length];
-        var logits = new float[expectedTokens.Length * vocab];
-        var row = model.Prefill(prompt);
-        for (int step = 0; step < tokens.Length; step++)
-        {
-            row.CopyTo(logits.AsSpan(step * vocab));
-            tokens[step] = ArgMax(row);
-            // Teacher-force the fixture's token so one wrong step does not hide the logits of the rest.
-            if (step + 1 < tokens.Length) row = model.Decode(expectedTokens[step]);
-        }
+        var (tokens, logits) = TeacherForced.Greedy(model, prompt, expectedTokens);
         Compare.AssertTokens($"{name} {kind}.tokens", expectedTokens, tokens);
         var errors = Compare.AssertClose($"{name} {kind}.logits", reference.ReadFloat32($"{kind}.logits"), logits, tolerance, rowLength: vocab);
         output.WriteLine($"{name} {kind} on {device}: tokens exact, logits {errors}");
         return logits;
     }
 
-    static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-            if (values[i] > values[best]) best = i;
-        return best;
-    }
 }

@@ -165,16 +165,7 @@ public sealed class GeneratedModelTests(ITestOutputHelper output)
     {
         var expectedTokens = reference.ReadInt32($"{kind}.tokens");
         int vocab = model.Info.Config.VocabSize;
-        var tokens = new int[expectedTokens.Length];
-        var logits = new float[expectedTokens.Length * vocab];
-        var row = model.Prefill(prompt);
-        for (int step = 0; step < tokens.Length; step++)
-        {
-            row.CopyTo(logits.AsSpan(step * vocab));
-            tokens[step] = ReferenceModel.ArgMax(Widen(row.ToArray()));
-            // Teacher-force the fixture's token so one wrong step does not hide the logits of the rest.
-            if (step + 1 < tokens.Length) row = model.Decode(expectedTokens[step]);
-        }
+        var (tokens, logits) = TeacherForced.Greedy(model, prompt, expectedTokens);
         Compare.AssertTokens($"{name} {kind}.tokens", expectedTokens, tokens);
         var errors = Compare.AssertClose($"{name} {kind}.logits", reference.ReadFloat32($"{kind}.logits"), logits, tolerance, rowLength: vocab);
         output.WriteLine($"{name} {kind}: tokens exact, logits {errors}");

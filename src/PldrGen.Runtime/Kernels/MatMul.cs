@@ -1,14 +1,15 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace PldrGen.Runtime.Kernels;
 
 /// <summary>
-/// y[t, o] = Σ_k x[t, k]·W[o, k] + b[o], W packed in panels of four interleaved rows (<see cref="WeightMatrix"/>),
-/// split over panels across <see cref="CpuWorkers"/>. One input row (decode) streams each panel once: a
-/// bandwidth-bound matrix-vector product. Several rows (prefill) use 4×4 register tiles, where each load feeds four
-/// fused multiply-adds; a bfloat16 panel is first widened into a float32 panel that every input row then reuses.
+/// y[t, o] = Σ_k x[t, k]·W[o, k] + b[o] with W packed in panels of 16 outputs (<see cref="WeightMatrix"/>), split
+/// over panels across <see cref="CpuWorkers"/>. Each x[t, k] is broadcast and multiplied into the 16 weights of
+/// input k, so outputs accumulate in vector registers with no horizontal sums. One input row (decode) streams each
+/// panel once: a bandwidth-bound matrix-vector product. Several rows (prefill) use 6×16 register tiles (twelve
+/// accumulators, eight loads per twelve fused multiply-adds); a bfloat16 panel is first widened once into a float32
+/// panel that every tile then reuses.
 /// </summary>
 static unsafe class MatMul
 {
@@ -16,21 +17,21 @@ static unsafe class MatMul
     {
         public float* X, Bias, Y;
         public float* W; public ushort* WBf16;
-        public int Rows, In, Out, PaddedIn;
+        public int Rows, In, Out;
+        public long PanelSize;
     }
 
-    const int Panel = WeightMatrix.PanelRows, Block = 8; // float32 blocks: 8 floats = one Vector256
-    const int MaxIn = 1 << 14; // the widened bfloat16 panel lives on the stack
+    const int Width = WeightMatrix.PanelWidth, TileRows = 6;
+
+    [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 panel widened for prefill tiles
 
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y)
     {
-        if (w.Precision == WeightPrecision.BFloat16 && w.Cols > MaxIn)
-            throw new NotSupportedException($"bfloat16 weights with more than {MaxIn} inputs");
         fixed (float* px = x, pb = bias, py = y)
         {
             var job = new Job
             {
-                X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PaddedIn = w.PaddedCols,
+                X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize,
                 W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
                 WBf16 = w.Precision == WeightPrecision.BFloat16 ? w.BFloat16Pointer : null,
             };
@@ -45,101 +46,112 @@ static unsafe class MatMul
     {
         var job = (Job*)state;
         int k = job->In, rows = job->Rows;
-        long panelSize = (long)Panel * job->PaddedIn;
-        float* widened = stackalloc float[job->WBf16 is null ? 1 : Panel * job->PaddedIn];
-        float* four = stackalloc float[Panel * Panel];
+        float* tile = stackalloc float[TileRows * Width];
         for (int p = start; p < end; p++)
         {
-            int o = p * Panel, valid = Math.Min(Panel, job->Out - o);
-            float* w;
-            if (job->WBf16 is null) w = job->W + p * panelSize;
-            else if (rows == 1)
+            int o = p * Width, valid = Math.Min(Width, job->Out - o);
+            if (job->WBf16 is not null && rows == 1)
             {
-                Dot1x4(job->X, job->WBf16 + p * panelSize, k, four);
-                Store(four, valid, job->Bias, o, job->Y + o);
+                Row(job->X, job->WBf16 + p * job->PanelSize, k, tile);
+                Store(tile, valid, job->Bias, o, job->Y + o);
                 continue;
             }
-            else
-            {
-                Widen(job->WBf16 + p * panelSize, job->PaddedIn, widened);
-                w = widened;
-            }
+            float* w = job->WBf16 is null ? job->W + p * job->PanelSize : Widen(job->WBf16 + p * job->PanelSize, k);
             int t = 0;
-            for (; t + 4 <= rows; t += 4)
+            for (; t + TileRows <= rows; t += TileRows)
             {
-                Tile4x4(job->X + (long)t * k, k, w, four);
-                for (int r = 0; r < 4; r++) Store(four + r * Panel, valid, job->Bias, o, job->Y + (long)(t + r) * job->Out + o);
+                Tile(job->X + (long)t * k, k, w, tile);
+                for (int r = 0; r < TileRows; r++) Store(tile + r * Width, valid, job->Bias, o, job->Y + (long)(t + r) * job->Out + o);
             }
             for (; t < rows; t++)
             {
-                Dot1x4(job->X + (long)t * k, w, k, four);
-                Store(four, valid, job->Bias, o, job->Y + (long)t * job->Out + o);
+                Row(job->X + (long)t * k, w, k, tile);
+                Store(tile, valid, job->Bias, o, job->Y + (long)t * job->Out + o);
             }
         }
     }
 
-    /// <summary>The panel's valid outputs (the last panel may hold fewer than four rows), plus the bias.</summary>
-    static void Store(float* four, int valid, float* bias, int o, float* y)
+    /// <summary>The panel's valid outputs (the last panel may hold fewer than 16), plus the bias.</summary>
+    static void Store(float* sums, int valid, float* bias, int o, float* y)
     {
-        for (int r = 0; r < valid; r++) y[r] = four[r] + (bias is null ? 0 : bias[o + r]);
+        for (int j = 0; j < valid; j++) y[j] = sums[j] + (bias is null ? 0 : bias[o + j]);
     }
 
-    /// <summary>y[0..4) = x·W[panel]ᵀ, float32 panel: each block of x meets four consecutive weight blocks.</summary>
+    /// <summary>y[0..16) = x·W[panel]ᵀ for one input row: four inputs per step in eight independent accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Dot1x4(float* x, float* w, int k, float* y)
+    static void Row(float* x, float* w, int k, float* y)
     {
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
+        Vector256<float> c0 = default, c1 = default, d0 = default, d1 = default;
         int i = 0;
-        for (; i + 2 * Block <= k; i += 2 * Block, w += 2 * Panel * Block) // two chains per row: more loads in flight
+        for (; i + 4 <= k; i += 4, w += 4 * Width)
         {
-            var xa = Vector256.Load(x + i);
-            var xb = Vector256.Load(x + i + Block);
-            c0 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w), c0);
-            c1 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 8), c1);
-            c2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 16), c2);
-            c3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 24), c3);
-            d0 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 32), d0);
-            d1 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 40), d1);
-            d2 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 48), d2);
-            d3 = Vector256.FusedMultiplyAdd(xb, Vector256.Load(w + 56), d3);
+            var x0 = Vector256.Create(x[i]); var x1 = Vector256.Create(x[i + 1]);
+            var x2 = Vector256.Create(x[i + 2]); var x3 = Vector256.Create(x[i + 3]);
+            a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w + 8), a1);
+            b0 = Vector256.FusedMultiplyAdd(x1, Vector256.Load(w + 16), b0); b1 = Vector256.FusedMultiplyAdd(x1, Vector256.Load(w + 24), b1);
+            c0 = Vector256.FusedMultiplyAdd(x2, Vector256.Load(w + 32), c0); c1 = Vector256.FusedMultiplyAdd(x2, Vector256.Load(w + 40), c1);
+            d0 = Vector256.FusedMultiplyAdd(x3, Vector256.Load(w + 48), d0); d1 = Vector256.FusedMultiplyAdd(x3, Vector256.Load(w + 56), d1);
         }
-        c0 += d0; c1 += d1; c2 += d2; c3 += d3;
-        for (; i + Block <= k; i += Block, w += Panel * Block)
+        for (; i < k; i++, w += Width)
         {
-            var xa = Vector256.Load(x + i);
-            c0 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w), c0);
-            c1 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 8), c1);
-            c2 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 16), c2);
-            c3 = Vector256.FusedMultiplyAdd(xa, Vector256.Load(w + 24), c3);
+            var x0 = Vector256.Create(x[i]);
+            a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w + 8), a1);
         }
-        Sum4(y, c0, c1, c2, c3);
-        for (int j = 0; i + j < k; j++) // the last, partial block
-            for (int r = 0; r < Panel; r++) y[r] += x[i + j] * w[r * Block + j];
+        (a0 + b0 + (c0 + d0)).Store(y);
+        (a1 + b1 + (c1 + d1)).Store(y + 8);
     }
 
-    /// <summary>The bfloat16 twin: a block is 16 weights, widened to float32 in registers (a shift by 16 bits).</summary>
+    /// <summary>The bfloat16 twin: the 16 weights of an input are 32 bytes, widened in registers (a 16-bit shift).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Dot1x4(float* x, ushort* w, int k, float* y)
+    static void Row(float* x, ushort* w, int k, float* y)
     {
-        const int B = 16;
-        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default;
-        Vector256<float> d0 = default, d1 = default, d2 = default, d3 = default;
+        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
         int i = 0;
-        for (; i + B <= k; i += B, w += Panel * B)
+        for (; i + 2 <= k; i += 2, w += 2 * Width)
         {
-            var xa = Vector256.Load(x + i);
-            var xb = Vector256.Load(x + i + 8);
-            var (a0, b0) = WidenBlock(w); var (a1, b1) = WidenBlock(w + B);
-            var (a2, b2) = WidenBlock(w + 2 * B); var (a3, b3) = WidenBlock(w + 3 * B);
-            c0 = Vector256.FusedMultiplyAdd(xa, a0, c0); d0 = Vector256.FusedMultiplyAdd(xb, b0, d0);
-            c1 = Vector256.FusedMultiplyAdd(xa, a1, c1); d1 = Vector256.FusedMultiplyAdd(xb, b1, d1);
-            c2 = Vector256.FusedMultiplyAdd(xa, a2, c2); d2 = Vector256.FusedMultiplyAdd(xb, b2, d2);
-            c3 = Vector256.FusedMultiplyAdd(xa, a3, c3); d3 = Vector256.FusedMultiplyAdd(xb, b3, d3);
+            var x0 = Vector256.Create(x[i]); var x1 = Vector256.Create(x[i + 1]);
+            var (w0, w1) = WidenBlock(w);
+            var (w2, w3) = WidenBlock(w + Width);
+            a0 = Vector256.FusedMultiplyAdd(x0, w0, a0); a1 = Vector256.FusedMultiplyAdd(x0, w1, a1);
+            b0 = Vector256.FusedMultiplyAdd(x1, w2, b0); b1 = Vector256.FusedMultiplyAdd(x1, w3, b1);
         }
-        Sum4(y, c0 + d0, c1 + d1, c2 + d2, c3 + d3);
-        for (int j = 0; i + j < k; j++)
-            for (int r = 0; r < Panel; r++) y[r] += x[i + j] * Checkpoints.BFloat16.ToFloat(w[r * B + j]);
+        if (i < k)
+        {
+            var x0 = Vector256.Create(x[i]);
+            var (w0, w1) = WidenBlock(w);
+            a0 = Vector256.FusedMultiplyAdd(x0, w0, a0); a1 = Vector256.FusedMultiplyAdd(x0, w1, a1);
+        }
+        (a0 + b0).Store(y);
+        (a1 + b1).Store(y + 8);
+    }
+
+    /// <summary>y[r, 0..16) = x[r]·W[panel]ᵀ for six input rows: each input's 16 weights meet six broadcasts.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Tile(float* x, int k, float* w, float* y)
+    {
+        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        float* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k, x4 = x + 4 * k, x5 = x + 5 * k;
+        for (int i = 0; i < k; i++, w += Width)
+        {
+            var w0 = Vector256.Load(w);
+            var w1 = Vector256.Load(w + 8);
+            var a = Vector256.Create(x[i]);
+            c00 = Vector256.FusedMultiplyAdd(a, w0, c00); c01 = Vector256.FusedMultiplyAdd(a, w1, c01);
+            a = Vector256.Create(x1[i]);
+            c10 = Vector256.FusedMultiplyAdd(a, w0, c10); c11 = Vector256.FusedMultiplyAdd(a, w1, c11);
+            a = Vector256.Create(x2[i]);
+            c20 = Vector256.FusedMultiplyAdd(a, w0, c20); c21 = Vector256.FusedMultiplyAdd(a, w1, c21);
+            a = Vector256.Create(x3[i]);
+            c30 = Vector256.FusedMultiplyAdd(a, w0, c30); c31 = Vector256.FusedMultiplyAdd(a, w1, c31);
+            a = Vector256.Create(x4[i]);
+            c40 = Vector256.FusedMultiplyAdd(a, w0, c40); c41 = Vector256.FusedMultiplyAdd(a, w1, c41);
+            a = Vector256.Create(x5[i]);
+            c50 = Vector256.FusedMultiplyAdd(a, w0, c50); c51 = Vector256.FusedMultiplyAdd(a, w1, c51);
+        }
+        c00.Store(y); c01.Store(y + 8); c10.Store(y + 16); c11.Store(y + 24); c20.Store(y + 32); c21.Store(y + 40);
+        c30.Store(y + 48); c31.Store(y + 56); c40.Store(y + 64); c41.Store(y + 72); c50.Store(y + 80); c51.Store(y + 88);
     }
 
     /// <summary>16 bfloat16 values as two float32 vectors (lanes 0..7 and 8..15).</summary>
@@ -150,65 +162,18 @@ static unsafe class MatMul
         return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
     }
 
-    /// <summary>A bfloat16 panel (blocks of 16) as a float32 panel (blocks of 8), for the prefill tiles.</summary>
-    static void Widen(ushort* w, int paddedIn, float* destination)
+    /// <summary>A bfloat16 panel widened into this thread's float32 scratch (allocated once per thread and size).</summary>
+    static float* Widen(ushort* w, int k)
     {
-        const int B = 16;
-        for (int j = 0; j < paddedIn / B; j++)
-            for (int r = 0; r < Panel; r++)
-                for (int half = 0; half < 2; half++)
-                    for (int e = 0; e < Block; e++)
-                        destination[(2 * j + half) * Panel * Block + r * Block + e] =
-                            Checkpoints.BFloat16.ToFloat(w[j * Panel * B + r * B + half * Block + e]);
-    }
-
-    /// <summary>y[r, c] = x[r]·W[panel row c] for 4 input rows × the panel's 4 rows, in 16 vector accumulators.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Tile4x4(float* x, int k, float* w, float* y)
-    {
-        Vector256<float> c00 = default, c01 = default, c02 = default, c03 = default;
-        Vector256<float> c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector256<float> c20 = default, c21 = default, c22 = default, c23 = default;
-        Vector256<float> c30 = default, c31 = default, c32 = default, c33 = default;
-        float* x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k;
-        float* wb = w;
-        int i = 0;
-        for (; i + Block <= k; i += Block, wb += Panel * Block)
+        int length = k * Width;
+        if (t_widened is null || t_widened.Length < length) t_widened = GC.AllocateArray<float>(length, pinned: true);
+        float* destination = (float*)Unsafe.AsPointer(ref t_widened[0]);
+        for (int i = 0; i < k; i++)
         {
-            var b0 = Vector256.Load(wb); var b1 = Vector256.Load(wb + 8);
-            var b2 = Vector256.Load(wb + 16); var b3 = Vector256.Load(wb + 24);
-            var a = Vector256.Load(x + i);
-            c00 = Vector256.FusedMultiplyAdd(a, b0, c00); c01 = Vector256.FusedMultiplyAdd(a, b1, c01);
-            c02 = Vector256.FusedMultiplyAdd(a, b2, c02); c03 = Vector256.FusedMultiplyAdd(a, b3, c03);
-            a = Vector256.Load(x1 + i);
-            c10 = Vector256.FusedMultiplyAdd(a, b0, c10); c11 = Vector256.FusedMultiplyAdd(a, b1, c11);
-            c12 = Vector256.FusedMultiplyAdd(a, b2, c12); c13 = Vector256.FusedMultiplyAdd(a, b3, c13);
-            a = Vector256.Load(x2 + i);
-            c20 = Vector256.FusedMultiplyAdd(a, b0, c20); c21 = Vector256.FusedMultiplyAdd(a, b1, c21);
-            c22 = Vector256.FusedMultiplyAdd(a, b2, c22); c23 = Vector256.FusedMultiplyAdd(a, b3, c23);
-            a = Vector256.Load(x3 + i);
-            c30 = Vector256.FusedMultiplyAdd(a, b0, c30); c31 = Vector256.FusedMultiplyAdd(a, b1, c31);
-            c32 = Vector256.FusedMultiplyAdd(a, b2, c32); c33 = Vector256.FusedMultiplyAdd(a, b3, c33);
+            var (lower, upper) = WidenBlock(w + i * Width);
+            lower.Store(destination + i * Width);
+            upper.Store(destination + i * Width + 8);
         }
-        Sum4(y, c00, c01, c02, c03);
-        Sum4(y + 4, c10, c11, c12, c13);
-        Sum4(y + 8, c20, c21, c22, c23);
-        Sum4(y + 12, c30, c31, c32, c33);
-        for (int j = 0; i + j < k; j++) // the last, partial block
-            for (int r = 0; r < 4; r++)
-                for (int c = 0; c < Panel; c++) y[r * Panel + c] += x[r * k + i + j] * wb[c * Block + j];
-    }
-
-    /// <summary>y[0..4) = the sums of four accumulators, reduced together (three horizontal adds, not twelve shuffles).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Sum4(float* y, Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d)
-    {
-        if (Avx.IsSupported)
-        {
-            var pairs = Avx.HorizontalAdd(Avx.HorizontalAdd(a, b), Avx.HorizontalAdd(c, d));
-            (pairs.GetLower() + pairs.GetUpper()).Store(y);
-            return;
-        }
-        y[0] = Vector256.Sum(a); y[1] = Vector256.Sum(b); y[2] = Vector256.Sum(c); y[3] = Vector256.Sum(d);
+        return destination;
     }
 }

@@ -12,16 +12,17 @@ public enum WeightPrecision
 }
 
 /// <summary>
-/// A Linear layer's weight [Rows = out, Cols = in], packed at load for streaming. Rows are grouped in panels of four;
-/// a panel stores its four rows interleaved in 32-byte blocks (block j of row 0, of row 1, of row 2, of row 3, then
-/// block j + 1 …), so a kernel that computes four outputs reads one sequential stream instead of four. Panels start
-/// on 64-byte lines; the last panel and the last block are padded with zeros. The array is pinned, so kernels hold
-/// raw pointers.
+/// A Linear layer's weight [Rows = out, Cols = in], packed at load: output rows are grouped in panels of 16, and a
+/// panel stores, for each input k in order, the 16 weights W[o, k] of its outputs side by side (zeros past the last
+/// row). A kernel then keeps 16 outputs in two vector accumulators and streams one panel front to back: a decode
+/// step reads the whole matrix as one sequential stream, and a prefill tile needs no horizontal sums. Panels start
+/// on 64-byte lines in a pinned array, so kernels hold raw pointers.
 /// </summary>
 public sealed unsafe class WeightMatrix
 {
-    public const int PanelRows = 4;
-    const int BlockBytes = 32, Alignment = 64;
+    /// <summary>Outputs per panel: two Vector256 of float32.</summary>
+    public const int PanelWidth = 16;
+    const int Alignment = 64;
     readonly float[]? _float32;
     readonly ushort[]? _bfloat16;
     readonly int _offset; // elements from the array start to the first 64-byte-aligned element
@@ -29,13 +30,11 @@ public sealed unsafe class WeightMatrix
     public int Rows { get; }
     public int Cols { get; }
     public WeightPrecision Precision { get; }
-    /// <summary>Elements per 32-byte block: 8 float32 or 16 bfloat16.</summary>
-    public int Block { get; }
-    /// <summary>Cols rounded up to whole blocks.</summary>
-    public int PaddedCols { get; }
-    public int Panels => (Rows + PanelRows - 1) / PanelRows;
+    public int Panels => (Rows + PanelWidth - 1) / PanelWidth;
+    /// <summary>Elements from one panel's start to the next.</summary>
+    public long PanelSize => (long)Cols * PanelWidth;
     /// <summary>Bytes a full pass over the matrix reads (what one decode step streams).</summary>
-    public long Bytes => (long)Panels * PanelRows * PaddedCols * (Precision == WeightPrecision.Float32 ? 4 : 2);
+    public long Bytes => Panels * PanelSize * (Precision == WeightPrecision.Float32 ? 4 : 2);
 
     WeightMatrix(int rows, int cols, WeightPrecision precision)
     {
@@ -43,9 +42,7 @@ public sealed unsafe class WeightMatrix
         Cols = cols;
         Precision = precision;
         int size = precision == WeightPrecision.Float32 ? 4 : 2;
-        Block = BlockBytes / size;
-        PaddedCols = (cols + Block - 1) / Block * Block;
-        long length = (long)Panels * PanelRows * PaddedCols + Alignment / size;
+        long length = Panels * PanelSize + Alignment / size;
         if (length > Array.MaxLength) throw new PldrException($"a [{rows}, {cols}] weight matrix is too large for one array");
         if (precision == WeightPrecision.Float32)
         {
@@ -60,7 +57,7 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>Where element (r, c) lives, counted from the first panel.</summary>
-    long Index(int r, int c) => (long)(r / PanelRows) * PanelRows * PaddedCols + (c / Block) * PanelRows * Block + (r % PanelRows) * Block + c % Block;
+    long Index(int r, int c) => r / PanelWidth * PanelSize + (long)c * PanelWidth + r % PanelWidth;
 
     /// <summary>A matrix from row-major float32 values (the checkpoint layout), held at the given precision.</summary>
     public static WeightMatrix FromFloat32(int rows, int cols, ReadOnlySpan<float> values, WeightPrecision precision = WeightPrecision.Float32)
@@ -92,7 +89,7 @@ public sealed unsafe class WeightMatrix
         if (length != (long)rows * cols) throw new ArgumentException($"{length} values do not make a [{rows}, {cols}] matrix");
     }
 
-    /// <summary>Panel 0 of a float32 matrix; panel p starts PanelRows·PaddedCols elements later.</summary>
+    /// <summary>Panel 0 of a float32 matrix; panel p starts p·<see cref="PanelSize"/> elements later.</summary>
     public float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
 
     /// <summary>Panel 0 of a bfloat16 matrix.</summary>

@@ -72,6 +72,7 @@ static class RatioReport
         var model = PldrV51_110M.Load(f32);
         list.Add(new("110M f32, KV+G cache", model, DecodeBytes(manifest, 4), flop));
         list.Add(new("110M bf16 (from f32), KV+G", PldrV51_110M.Load(f32, WeightPrecision.BFloat16), DecodeBytes(manifest, 2), flop));
+        list.Add(new("110M int8 (from f32), KV+G", PldrV51_110M.Load(f32, WeightPrecision.Int8), DecodeBytes(manifest, 1), flop));
         // The paper's transferred G: even prefill skips the metric learner.
         var injected = PldrV51_110M.Load(f32);
         model.Prefill(Enumerable.Range(4, 64).ToArray());

@@ -70,11 +70,11 @@ public sealed class Checkpoint : IDisposable
     public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
         new(Matrix(prefix + ".weight", outDim, inDim), bias ? Read(prefix + ".bias") : null);
 
-    /// <summary>A weight matrix, bfloat16 in memory when stored so (or asked for), float32 otherwise.</summary>
+    /// <summary>A weight matrix at the asked precision; without one, bfloat16 stays bfloat16 and the rest is float32.</summary>
     public WeightMatrix Matrix(string name, int rows, int cols)
     {
         var entry = Weights.Entry(name);
-        if (entry.DType == TensorDType.BF16 && Precision != WeightPrecision.Float32)
+        if (entry.DType == TensorDType.BF16 && Precision is null or WeightPrecision.BFloat16)
             return WeightMatrix.FromBFloat16(rows, cols, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.Bytes(entry)));
         return WeightMatrix.FromFloat32(rows, cols, Read(name), Precision ?? WeightPrecision.Float32);
     }

@@ -26,10 +26,10 @@ static class GenerateCommand
         var gCache = new Option<string?>("--g-cache") { Description = "Use this saved G-cache from prefill on (see 'pldr gcache')", HelpName = "FILE" };
         var weights = new Option<string>("--weights")
         {
-            Description = "Weight matrices in memory: stored (as in the file), f32, or bf16 (half the bytes per token; lossy for an f32 file)",
+            Description = "Weight matrices in memory: stored (as in the file), f32, bf16 (half the bytes per token) or int8 (a quarter, per-row scales); bf16 from f32 and int8 are lossy",
             DefaultValueFactory = _ => "stored", HelpName = "FORMAT",
         };
-        weights.AcceptOnlyFromAmong("stored", "f32", "bf16");
+        weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "int8");
         var device = new Option<string>("--device")
         {
             Description = "Where to run: cpu, or (JIT build) ilgpu-cpu, cuda, opencl", DefaultValueFactory = _ => PldrDevices.Cpu, HelpName = "DEVICE",
@@ -56,6 +56,7 @@ static class GenerateCommand
             {
                 "f32" => WeightPrecision.Float32,
                 "bf16" => WeightPrecision.BFloat16,
+                "int8" => WeightPrecision.Int8,
                 _ => (WeightPrecision?)null,
             };
             if (deviceName != PldrDevices.Cpu && precision is not null)

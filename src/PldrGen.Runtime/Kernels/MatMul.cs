@@ -9,21 +9,21 @@ namespace PldrGen.Runtime.Kernels;
 /// input k, so outputs accumulate in vector registers with no horizontal sums. One input row (decode) streams each
 /// panel once: a bandwidth-bound matrix-vector product. Several rows (prefill) use 6×16 register tiles (twelve
 /// accumulators, eight loads per twelve fused multiply-adds); a bfloat16 panel is first widened once into a float32
-/// panel that every tile then reuses.
+/// panel that every tile then reuses, and so is an int8 panel (with its per-row scales).
 /// </summary>
 static unsafe class MatMul
 {
     struct Job
     {
         public float* X, Bias, Y;
-        public float* W; public ushort* WBf16;
+        public float* W; public ushort* WBf16; public sbyte* WInt8; public float* Scales;
         public int Rows, In, Out;
         public long PanelSize;
     }
 
     const int Width = WeightMatrix.PanelWidth, TileRows = 6;
 
-    [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 panel widened for prefill tiles
+    [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 or int8 panel widened for prefill tiles
 
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y)
     {
@@ -34,6 +34,8 @@ static unsafe class MatMul
                 X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize,
                 W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
                 WBf16 = w.Precision == WeightPrecision.BFloat16 ? w.BFloat16Pointer : null,
+                WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
+                Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
             };
             long work = (long)rows * w.Rows * w.Cols;
             if (work < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
@@ -50,13 +52,16 @@ static unsafe class MatMul
         for (int p = start; p < end; p++)
         {
             int o = p * Width, valid = Math.Min(Width, job->Out - o);
-            if (job->WBf16 is not null && rows == 1)
+            if (job->W is null && rows == 1) // a decode step reads the narrow weights as they are
             {
-                Row(job->X, job->WBf16 + p * job->PanelSize, k, tile);
+                if (job->WBf16 is not null) Row(job->X, job->WBf16 + p * job->PanelSize, k, tile);
+                else Row(job->X, job->WInt8 + p * job->PanelSize, k, job->Scales + o, tile);
                 Store(tile, valid, job->Bias, o, job->Y + o);
                 continue;
             }
-            float* w = job->WBf16 is null ? job->W + p * job->PanelSize : Widen(job->WBf16 + p * job->PanelSize, k);
+            float* w = job->W is not null ? job->W + p * job->PanelSize
+                : job->WBf16 is not null ? Widen(job->WBf16 + p * job->PanelSize, k)
+                : Widen(job->WInt8 + p * job->PanelSize, job->Scales + o, k);
             int t = 0;
             for (; t + TileRows <= rows; t += TileRows)
             {
@@ -126,6 +131,55 @@ static unsafe class MatMul
         (a1 + b1).Store(y + 8);
     }
 
+    /// <summary>The int8 twin: 16 weights of an input are 16 bytes, sign-extended and converted in registers; the
+    /// sums are scaled per output at the end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void Row(float* x, sbyte* w, int k, float* scales, float* y)
+    {
+        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
+        int i = 0;
+        for (; i + 2 <= k; i += 2, w += 2 * Width)
+        {
+            var x0 = Vector256.Create(x[i]); var x1 = Vector256.Create(x[i + 1]);
+            a0 = Vector256.FusedMultiplyAdd(x0, Int8x8(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Int8x8(w + 8), a1);
+            b0 = Vector256.FusedMultiplyAdd(x1, Int8x8(w + 16), b0); b1 = Vector256.FusedMultiplyAdd(x1, Int8x8(w + 24), b1);
+        }
+        if (i < k)
+        {
+            var x0 = Vector256.Create(x[i]);
+            a0 = Vector256.FusedMultiplyAdd(x0, Int8x8(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Int8x8(w + 8), a1);
+        }
+        ((a0 + b0) * Vector256.Load(scales)).Store(y);
+        ((a1 + b1) * Vector256.Load(scales + 8)).Store(y + 8);
+    }
+
+    /// <summary>Eight int8 weights as float32 (vpmovsxbd + vcvtdq2ps where AVX2 is there).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<float> Int8x8(sbyte* p) => System.Runtime.Intrinsics.X86.Avx2.IsSupported
+        ? Vector256.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(p))
+        : Vector256.Create((float)p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
+
+    /// <summary>An int8 panel dequantised (weight × its row's scale) into this thread's float32 scratch.</summary>
+    static float* Widen(sbyte* w, float* scales, int k)
+    {
+        float* destination = Scratch(k);
+        var s0 = Vector256.Load(scales);
+        var s1 = Vector256.Load(scales + 8);
+        for (int i = 0; i < k; i++)
+        {
+            (Int8x8(w + i * Width) * s0).Store(destination + i * Width);
+            (Int8x8(w + i * Width + 8) * s1).Store(destination + i * Width + 8);
+        }
+        return destination;
+    }
+
+    static float* Scratch(int k)
+    {
+        int length = k * Width;
+        if (t_widened is null || t_widened.Length < length) t_widened = GC.AllocateArray<float>(length, pinned: true);
+        return (float*)Unsafe.AsPointer(ref t_widened[0]);
+    }
+
     /// <summary>y[r, 0..16) = x[r]·W[panel]ᵀ for six input rows: each input's 16 weights meet six broadcasts.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Tile(float* x, int k, float* w, float* y)
@@ -165,9 +219,7 @@ static unsafe class MatMul
     /// <summary>A bfloat16 panel widened into this thread's float32 scratch (allocated once per thread and size).</summary>
     static float* Widen(ushort* w, int k)
     {
-        int length = k * Width;
-        if (t_widened is null || t_widened.Length < length) t_widened = GC.AllocateArray<float>(length, pinned: true);
-        float* destination = (float*)Unsafe.AsPointer(ref t_widened[0]);
+        float* destination = Scratch(k);
         for (int i = 0; i < k; i++)
         {
             var (lower, upper) = WidenBlock(w + i * Width);

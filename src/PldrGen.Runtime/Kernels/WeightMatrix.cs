@@ -9,6 +9,8 @@ public enum WeightPrecision
     Float32,
     /// <summary>2 bytes per weight (the upper half of a float32): half the bytes a decode step streams.</summary>
     BFloat16,
+    /// <summary>1 byte per weight with one float32 scale per output row (round to nearest of w / (max|row| / 127)).</summary>
+    Int8,
 }
 
 /// <summary>
@@ -25,6 +27,8 @@ public sealed unsafe class WeightMatrix
     const int Alignment = 64;
     readonly float[]? _float32;
     readonly ushort[]? _bfloat16;
+    readonly sbyte[]? _int8;
+    readonly float[]? _scales; // int8: one per output row, padded to whole panels
     readonly int _offset; // elements from the array start to the first 64-byte-aligned element
 
     public int Rows { get; }
@@ -34,27 +38,37 @@ public sealed unsafe class WeightMatrix
     /// <summary>Elements from one panel's start to the next.</summary>
     public long PanelSize => (long)Cols * PanelWidth;
     /// <summary>Bytes a full pass over the matrix reads (what one decode step streams).</summary>
-    public long Bytes => Panels * PanelSize * (Precision == WeightPrecision.Float32 ? 4 : 2);
+    public long Bytes => Panels * PanelSize * ElementSize(Precision) + (_scales?.Length ?? 0) * 4L;
+
+    static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.BFloat16 => 2, _ => 1 };
 
     WeightMatrix(int rows, int cols, WeightPrecision precision)
     {
         Rows = rows;
         Cols = cols;
         Precision = precision;
-        int size = precision == WeightPrecision.Float32 ? 4 : 2;
+        int size = ElementSize(precision);
         long length = Panels * PanelSize + Alignment / size;
         if (length > Array.MaxLength) throw new PldrException($"a [{rows}, {cols}] weight matrix is too large for one array");
-        if (precision == WeightPrecision.Float32)
+        switch (precision)
         {
-            _float32 = GC.AllocateArray<float>((int)length, pinned: true);
-            _offset = (int)((Alignment - (nint)Unsafe.AsPointer(ref _float32[0]) % Alignment) % Alignment / size);
-        }
-        else
-        {
-            _bfloat16 = GC.AllocateArray<ushort>((int)length, pinned: true);
-            _offset = (int)((Alignment - (nint)Unsafe.AsPointer(ref _bfloat16[0]) % Alignment) % Alignment / size);
+            case WeightPrecision.Float32:
+                _float32 = GC.AllocateArray<float>((int)length, pinned: true);
+                _offset = AlignedOffset(ref Unsafe.As<float, byte>(ref _float32[0]), size);
+                break;
+            case WeightPrecision.BFloat16:
+                _bfloat16 = GC.AllocateArray<ushort>((int)length, pinned: true);
+                _offset = AlignedOffset(ref Unsafe.As<ushort, byte>(ref _bfloat16[0]), size);
+                break;
+            default:
+                _int8 = GC.AllocateArray<sbyte>((int)length, pinned: true);
+                _offset = AlignedOffset(ref Unsafe.As<sbyte, byte>(ref _int8[0]), size);
+                _scales = GC.AllocateArray<float>(Panels * PanelWidth, pinned: true);
+                break;
         }
     }
+
+    static int AlignedOffset(ref byte first, int size) => (int)((Alignment - (nint)Unsafe.AsPointer(ref first) % Alignment) % Alignment / size);
 
     /// <summary>Where element (r, c) lives, counted from the first panel.</summary>
     long Index(int r, int c) => r / PanelWidth * PanelSize + (long)c * PanelWidth + r % PanelWidth;
@@ -65,12 +79,26 @@ public sealed unsafe class WeightMatrix
         Check(rows, cols, values.Length);
         var m = new WeightMatrix(rows, cols, precision);
         for (int r = 0; r < rows; r++)
+        {
+            var row = values.Slice(r * cols, cols);
+            float scale = 0;
+            if (precision == WeightPrecision.Int8)
+            {
+                foreach (float v in row) scale = MathF.Max(scale, MathF.Abs(v));
+                scale /= 127;
+                m._scales![r] = scale;
+            }
             for (int c = 0; c < cols; c++)
             {
                 long i = m._offset + m.Index(r, c);
-                if (precision == WeightPrecision.Float32) m._float32![i] = values[r * cols + c];
-                else m._bfloat16![i] = Checkpoints.BFloat16.FromFloat(values[r * cols + c]);
+                switch (precision)
+                {
+                    case WeightPrecision.Float32: m._float32![i] = row[c]; break;
+                    case WeightPrecision.BFloat16: m._bfloat16![i] = Checkpoints.BFloat16.FromFloat(row[c]); break;
+                    default: m._int8![i] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(row[c] / scale), -127, 127); break;
+                }
             }
+        }
         return m;
     }
 
@@ -96,9 +124,18 @@ public sealed unsafe class WeightMatrix
     public ushort* BFloat16Pointer => (ushort*)Unsafe.AsPointer(ref _bfloat16![_offset]);
 
     /// <summary>Element (r, c) as float32.</summary>
-    public float this[int r, int c] => Precision == WeightPrecision.Float32
-        ? _float32![_offset + Index(r, c)]
-        : Checkpoints.BFloat16.ToFloat(_bfloat16![_offset + Index(r, c)]);
+    public float this[int r, int c] => Precision switch
+    {
+        WeightPrecision.Float32 => _float32![_offset + Index(r, c)],
+        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(_bfloat16![_offset + Index(r, c)]),
+        _ => _int8![_offset + Index(r, c)] * _scales![r],
+    };
+
+    /// <summary>Panel 0 of an int8 matrix.</summary>
+    public sbyte* Int8Pointer => (sbyte*)Unsafe.AsPointer(ref _int8![_offset]);
+
+    /// <summary>The int8 scales, one per output row (16 per panel).</summary>
+    public float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);
 
     /// <summary>The matrix unpacked to row-major float32 [Rows, Cols] (for backends with their own layout).</summary>
     public float[] ToRowMajor()

@@ -29,16 +29,20 @@ public sealed class CpuKernelTests
     }
 
     [Theory, MemberData(nameof(LinearShapes))]
-    public void Linear_matches_a_float64_loop_in_float32_and_bfloat16(int rows, int outDim, int inDim)
+    public void Linear_matches_a_float64_loop_at_every_precision(int rows, int outDim, int inDim)
     {
         var x = Random(rows * inDim, 1);
         var w = Random(outDim * inDim, 2);
         var bias = Random(outDim, 3);
-        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16 })
+        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8 })
         {
-            // bfloat16 is judged against the same rounded weights, so both paths must agree to float32 rounding.
-            var used = precision == WeightPrecision.Float32 ? w : w.Select(v => BFloat16.ToFloat(BFloat16.FromFloat(v))).ToArray();
-            var layer = new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, w, precision), bias);
+            // Narrow weights are judged against the weights they hold (rounded, or quantised and scaled), so every
+            // path must agree with the float64 loop to float32 rounding.
+            var matrix = WeightMatrix.FromFloat32(outDim, inDim, w, precision);
+            var used = new float[outDim * inDim];
+            for (int o = 0; o < outDim; o++)
+                for (int i = 0; i < inDim; i++) used[o * inDim + i] = matrix[o, i];
+            var layer = new LinearWeights(matrix, bias);
             var y = new float[rows * outDim];
             CpuKernels.Linear(x, rows, layer, y);
             var expected = new double[rows * outDim];
@@ -51,6 +55,18 @@ public sealed class CpuKernelTests
                 }
             Compare.AssertClose($"{precision} [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ", expected, y.Select(v => (double)v).ToArray(), 1e-5 * Math.Sqrt(inDim), 1e-5);
         }
+    }
+
+    [Fact]
+    public void Int8_rows_are_quantised_to_their_own_scale()
+    {
+        float[] w = [0.5f, -1f, 0.25f, 0, 0, 0, 2f, -0.02f];
+        var m = WeightMatrix.FromFloat32(2, 4, w, WeightPrecision.Int8);
+        Assert.Equal(-1f, m[0, 1]);                          // the row's largest |w| maps to ±127 exactly
+        Assert.Equal(MathF.Round(0.25f * 127) / 127, m[0, 2]); // the rest to the nearest of 255 levels
+        Assert.Equal(2f, m[1, 2]);
+        Assert.Equal(0f, m[1, 0]);
+        Assert.Equal(MathF.Round(-0.02f / (2f / 127)) * (2f / 127), m[1, 3]);
     }
 
     [Fact]

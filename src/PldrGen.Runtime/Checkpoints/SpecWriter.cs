@@ -26,29 +26,12 @@ public static class SpecWriter
     public static string ClassNameFor(string folderName)
     {
         var name = new StringBuilder();
-        foreach (var part in folderName.Split(c => !char.IsLetterOrDigit(c)))
+        foreach (var part in folderName.Split(folderName.Where(c => !char.IsLetterOrDigit(c)).Distinct().ToArray(), StringSplitOptions.RemoveEmptyEntries))
         {
-            if (part.Length == 0) continue;
             name.Append(char.ToUpperInvariant(part[0]));
             name.Append(part.Length > 1 && part.All(char.IsUpper) ? part[1..].ToLowerInvariant() : part[1..]);
         }
         if (name.Length == 0 || char.IsDigit(name[0])) name.Insert(0, "Pldr");
         return name.ToString();
-    }
-}
-
-file static class SplitExtensions
-{
-    public static string[] Split(this string s, Func<char, bool> isSeparator)
-    {
-        var parts = new List<string>();
-        int start = 0;
-        for (int i = 0; i <= s.Length; i++)
-            if (i == s.Length || isSeparator(s[i]))
-            {
-                parts.Add(s[start..i]);
-                start = i + 1;
-            }
-        return [.. parts];
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
@@ -18,6 +17,7 @@ public static class CpuKernels
     public static unsafe void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
     {
         int dim = norm.Weight.Length;
+        Require(x.Length >= rows * dim && norm.Bias.Length == dim, "LayerNorm: a buffer is smaller than its shape");
         fixed (float* px = x, w = norm.Weight, b = norm.Bias)
             for (int r = 0; r < rows; r++) Vec.LayerNorm(px + r * dim, dim, w, b, eps);
     }

@@ -131,3 +131,24 @@ public sealed class RefusalTests
         file.Write(bytes.AsSpan(8 + (int)headerLength));
     }
 }
+
+/// <summary>The compiled paper specs know the released checkpoints' exact tensor set.</summary>
+public sealed class PaperSpecTests
+{
+    [Fact]
+    public void The_110M_spec_expects_690_tensors_and_109689362_parameters_as_the_paper_reports()
+    {
+        var manifest = PldrV51_110M.TensorManifest;
+        Assert.Equal(690, manifest.Count);
+        Assert.Equal(109_689_362L, manifest.Sum(t => t.Shape.Aggregate(1L, (n, d) => n * d)));
+    }
+
+    [Fact]
+    public void The_106M_custom_g_spec_drops_the_metric_learner_and_reads_past_g_values()
+    {
+        var names = PldrV51G_106M.TensorManifest.Select(t => t.Name).ToHashSet();
+        Assert.Contains("decoder.past_G_values", names);
+        Assert.DoesNotContain(names, n => n.Contains("reslayerAs") || n.Contains("plgatt_layer"));
+        Assert.Equal(new[] { 5, 3, 1, 14, 64, 64 }, PldrV51G_106M.TensorManifest.Single(t => t.Name == "decoder.past_G_values").Shape);
+    }
+}

@@ -1,4 +1,5 @@
 using PldrGen.Runtime;
+using PldrGen.Runtime.Checkpoints;
 
 namespace PldrGen.Tests.Models;
 
@@ -22,6 +23,19 @@ public static class TeacherForced
             if (step + 1 < tokens.Length) row = model.Decode(fixtureTokens[step]);
         }
         return (tokens, logits);
+    }
+
+    /// <summary>
+    /// Greedy decoding of <paramref name="prompt"/> against the fixture's <c>{kind}.tokens</c>/<c>{kind}.logits</c>:
+    /// tokens exact, logits within <paramref name="tolerance"/>. Returns the logits and their errors.
+    /// </summary>
+    public static (float[] Logits, Errors Errors) Check(string what, IPldrModel model, SafeTensorsFile reference, int[] prompt, string kind, double tolerance)
+    {
+        var expectedTokens = reference.ReadInt32($"{kind}.tokens");
+        var (tokens, logits) = Greedy(model, prompt, expectedTokens);
+        Compare.AssertTokens($"{what} {kind}.tokens", expectedTokens, tokens);
+        var errors = Compare.AssertClose($"{what} {kind}.logits", reference.ReadFloat32($"{kind}.logits"), logits, tolerance, rowLength: model.Info.Config.VocabSize);
+        return (logits, errors);
     }
 
     public static int ArgMax(ReadOnlySpan<float> values)

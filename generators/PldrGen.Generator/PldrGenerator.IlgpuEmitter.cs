@@ -106,50 +106,58 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
 
     public {{name}}({{c}}.ModelWeights weights, Accelerator accelerator) : base(accelerator)
     {
-        _kernels = DeviceKernels.For(accelerator);
-        var m = Memory;
-        _embedding = m.Upload(weights.Embedding.ToRowMajor());
-        _inputNorm = m.Norm(weights.InputNorm);
-        _layers = new DeviceLayer[Layers];
-        for (int l = 0; l < Layers; l++)
+        try // a failed upload must not leave the buffers already on the device behind
         {
-            var w = weights.Layers[l];
-            var metricLearner = new DeviceResBlock[w.MetricLearner.Length];
-            for (int r = 0; r < metricLearner.Length; r++)
-                metricLearner[r] = new DeviceResBlock(Array.ConvertAll(w.MetricLearner[r].Glus, m.Glu), m.Norm(w.MetricLearner[r].Norm));
-            _layers[l] = new DeviceLayer(m.Linear(w.Query, w.Key, w.Value), m.Linear(w.Dense),
-                {{(learned ? "m.Norm(w.MetricNorm)" : "default")}}, metricLearner, {{(learned ? "m.Plga(w.Plga!)" : "null")}},
-                m.Glu(w.FeedForward), m.Norm(w.Norm1), m.Norm(w.Norm2));
-        }
-        _output = m.Linear(weights.Output);
-        var rope = new RopeTable(MaxPositions, HeadDim, {{c}}.RopeTheta);
-        var cos = new float[MaxPositions * HalfHead];
-        var sin = new float[MaxPositions * HalfHead];
-        for (int p = 0; p < MaxPositions; p++)
-        {
-            rope.Cos(p).CopyTo(cos.AsSpan(p * HalfHead));
-            rope.Sin(p).CopyTo(sin.AsSpan(p * HalfHead));
-        }
-        _ropeCos = m.Upload(cos);
-        _ropeSin = m.Upload(sin);
+            _kernels = DeviceKernels.For(accelerator);
+            var m = Memory;
+            _embedding = m.Upload(weights.Embedding.ToRowMajor());
+            _inputNorm = m.Norm(weights.InputNorm);
+            _layers = new DeviceLayer[Layers];
+            for (int l = 0; l < Layers; l++)
+            {
+                var w = weights.Layers[l];
+                var metricLearner = new DeviceResBlock[w.MetricLearner.Length];
+                for (int r = 0; r < metricLearner.Length; r++)
+                    metricLearner[r] = new DeviceResBlock(Array.ConvertAll(w.MetricLearner[r].Glus, m.Glu), m.Norm(w.MetricLearner[r].Norm));
+                _layers[l] = new DeviceLayer(m.Linear(w.Query, w.Key, w.Value), m.Linear(w.Dense),
+                    {{(learned ? "m.Norm(w.MetricNorm)" : "default")}}, metricLearner, {{(learned ? "m.Plga(w.Plga!)" : "null")}},
+                    m.Glu(w.FeedForward), m.Norm(w.Norm1), m.Norm(w.Norm2));
+            }
+            _output = m.Linear(weights.Output);
+            var rope = new RopeTable(MaxPositions, HeadDim, {{c}}.RopeTheta);
+            var cos = new float[MaxPositions * HalfHead];
+            var sin = new float[MaxPositions * HalfHead];
+            for (int p = 0; p < MaxPositions; p++)
+            {
+                rope.Cos(p).CopyTo(cos.AsSpan(p * HalfHead));
+                rope.Sin(p).CopyTo(sin.AsSpan(p * HalfHead));
+            }
+            _ropeCos = m.Upload(cos);
+            _ropeSin = m.Upload(sin);
 
-        _tokens = m.Ints(MaxPositions);
-        _x = m.Floats(MaxPositions * HiddenSize);
-        _x1 = m.Floats(MaxPositions * HiddenSize);
-        _qkv = m.Floats(MaxPositions * 3 * HiddenSize);
-        _q = m.Floats(MaxPositions * HiddenSize);
-        _attention = m.Floats(MaxPositions * HiddenSize);
-        _out = m.Floats(MaxPositions * HiddenSize);
-        _gateUp = m.Floats(MaxPositions * 2 * IntermediateSize);
-        _hidden = m.Floats(MaxPositions * IntermediateSize);
-        _keys = m.Floats((long)Layers * MaxPositions * HiddenSize);
-        _values = m.Floats((long)Layers * MaxPositions * HiddenSize);
-        _a = m.Floats(Layers * MetricSize);
-        _aLm = m.Floats(Layers * MetricSize);
-        _g = m.Floats(Layers * MetricSize);
+            _tokens = m.Ints(MaxPositions);
+            _x = m.Floats(MaxPositions * HiddenSize);
+            _x1 = m.Floats(MaxPositions * HiddenSize);
+            _qkv = m.Floats(MaxPositions * 3 * HiddenSize);
+            _q = m.Floats(MaxPositions * HiddenSize);
+            _attention = m.Floats(MaxPositions * HiddenSize);
+            _out = m.Floats(MaxPositions * HiddenSize);
+            _gateUp = m.Floats(MaxPositions * 2 * IntermediateSize);
+            _hidden = m.Floats(MaxPositions * IntermediateSize);
+            _keys = m.Floats((long)Layers * MaxPositions * HiddenSize);
+            _values = m.Floats((long)Layers * MaxPositions * HiddenSize);
+            _a = m.Floats(Layers * MetricSize);
+            _aLm = m.Floats(Layers * MetricSize);
+            _g = m.Floats(Layers * MetricSize);
 {{(learned ? MetricAllocations : "")}}        _logits = m.Floats(LogitRows * VocabSize);
-        _checkpointG = weights.CheckpointG;
-        RestoreCheckpointG();
+            _checkpointG = weights.CheckpointG;
+            RestoreCheckpointG();
+        }
+        catch
+        {
+            Memory.Dispose();
+            throw;
+        }
     }
 
     PldrModelInfo IPldrModel.Info => {{c}}.ModelInfo;
@@ -501,10 +509,10 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
 """;
 
     const string MetricAllocations = """
-        _metricA = m.Floats(MetricSize);
-        _metricB = m.Floats(MetricSize);
-        _metricGateUp = m.Floats(MetricRows * 2 * MetricHidden);
-        _metricHidden = m.Floats(MetricRows * MetricHidden);
+            _metricA = m.Floats(MetricSize);
+            _metricB = m.Floats(MetricSize);
+            _metricGateUp = m.Floats(MetricRows * 2 * MetricHidden);
+            _metricHidden = m.Floats(MetricRows * MetricHidden);
         _powered = m.Floats(MetricSize);
 
 """;

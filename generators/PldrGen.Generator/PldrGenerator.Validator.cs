@@ -172,6 +172,12 @@ partial class PldrGenerator
             ("the prefill feed-forward scratch", (long)s.MaxPositionEmbeddings * s.IntermediateSize, "max_position_embeddings"),
             ("the metric-learner scratch", (long)s.HiddenSize * s.HeadDim * Math.Max(s.ADff, 1), "A_dff"),
             ("the G-cache", (long)s.NumHiddenLayers * s.NumAttentionHeads * s.HeadDim * s.HeadDim, "head_dim"),
+            // The GPU backend fuses Q/K/V and the GLU's gate/up projections, and reduces logits in 64-wide blocks.
+            ("the fused Q/K/V weights", 3L * s.HiddenSize * s.HiddenSize, "hidden_size"),
+            ("the fused gate/up weights", 2L * s.IntermediateSize * s.HiddenSize, "intermediate_size"),
+            ("the prefill Q/K/V scratch", 3L * s.MaxPositionEmbeddings * s.HiddenSize, "max_position_embeddings"),
+            ("the prefill gate/up scratch", 2L * s.MaxPositionEmbeddings * s.IntermediateSize, "max_position_embeddings"),
+            ("the logits reduction", 64L * s.VocabSize, "vocab_size"),
         };
         foreach (var (tensor, elements, key) in checks)
             if (elements > MaxArrayLength)

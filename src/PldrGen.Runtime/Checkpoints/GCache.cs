@@ -9,15 +9,26 @@ namespace PldrGen.Runtime.Checkpoints;
 /// each [layers, heads, dk, dk]. A and A_LM are absent (zero) for custom-G models and injected caches.
 /// Saved as safetensors named like the fixtures (<c>layer{l}.A</c>, <c>layer{l}.A_LM</c>, <c>layer{l}.G_LM</c>).
 /// </summary>
-public sealed class GCache(int layers, int heads, int headDim)
+public sealed class GCache
 {
-    public int Layers { get; } = layers;
-    public int Heads { get; } = heads;
-    public int HeadDim { get; } = headDim;
+    public GCache(int layers, int heads, int headDim)
+    {
+        long size = (long)layers * heads * headDim * headDim;
+        if (layers <= 0 || heads <= 0 || headDim <= 0 || size > Array.MaxLength)
+            throw new PldrException($"a G-cache of [{layers} layers, {heads} heads, {headDim}×{headDim}] is not a shape any model has");
+        (Layers, Heads, HeadDim) = (layers, heads, headDim);
+        A = new float[size];
+        ALm = new float[size];
+        G = new float[size];
+    }
+
+    public int Layers { get; }
+    public int Heads { get; }
+    public int HeadDim { get; }
     public int LayerSize => Heads * HeadDim * HeadDim;
-    public float[] A { get; } = new float[layers * heads * headDim * headDim];
-    public float[] ALm { get; } = new float[layers * heads * headDim * headDim];
-    public float[] G { get; } = new float[layers * heads * headDim * headDim];
+    public float[] A { get; }
+    public float[] ALm { get; }
+    public float[] G { get; }
 
     public Span<float> LayerA(int l) => A.AsSpan(l * LayerSize, LayerSize);
     public Span<float> LayerALm(int l) => ALm.AsSpan(l * LayerSize, LayerSize);

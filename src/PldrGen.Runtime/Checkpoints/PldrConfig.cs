@@ -56,7 +56,9 @@ public sealed record PldrConfig(
     {
         if (!File.Exists(path)) throw new PldrException($"{path}: file not found");
         JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
+        var bytes = File.ReadAllBytes(path);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new PldrException($"{path}: not valid UTF-8");
+        try { doc = JsonDocument.Parse(bytes); }
         catch (JsonException e) { throw new PldrException($"{path}: not valid JSON ({e.Message})"); }
         using (doc) return FromJson(path, doc.RootElement);
     }
@@ -68,6 +70,7 @@ public sealed record PldrConfig(
             throw new PldrException($"{path}: model_type is '{mt.GetString()}', expected 'pldrllm'");
 
         int heads = RequiredInt("num_attention_heads");
+        if (heads <= 0) throw new PldrException($"{path}: num_attention_heads must be positive, found {heads}");
         int headDim = OptionalInt("head_dim") ?? RequiredInt("hidden_size") / heads;
         int hidden = OptionalInt("hidden_size") ?? heads * headDim;
         int intermediate = OptionalInt("intermediate_size") ?? hidden * 8 / 3;

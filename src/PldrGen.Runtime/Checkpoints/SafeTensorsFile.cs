@@ -73,6 +73,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         var tensors = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         JsonDocument doc;
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw new PldrException($"{path}: the header is not valid UTF-8");
         try { doc = JsonDocument.Parse(header.ToArray()); }
         catch (JsonException e) { throw new PldrException($"{path}: the header is not valid JSON ({e.Message})"); }
         using (doc)
@@ -89,6 +90,14 @@ public sealed unsafe class SafeTensorsFile : IDisposable
                 }
                 tensors[property.Name] = ParseEntry(path, property.Name, property.Value, dataLength);
             }
+        }
+        // The format lays tensors out one after another; overlapping ranges would let a small file claim huge tensors.
+        TensorEntry? previous = null;
+        foreach (var e in tensors.Values.Where(e => e.End > e.Begin).OrderBy(e => e.Begin))
+        {
+            if (previous is not null && e.Begin < previous.End)
+                throw new PldrException($"{path}: tensors '{previous.Name}' and '{e.Name}' overlap in the data section");
+            previous = e;
         }
         return (tensors, metadata);
     }
@@ -116,10 +125,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int dim) || dim < 0)
                 throw new PldrException($"{where}: shape entry {d} is not a non-negative 32-bit integer");
             shape[i++] = dim;
+            if (dim != 0 && count > dataLength / dim)
+                throw new PldrException($"{where}: shape {FormatShape(shape[..i])}… has more elements than the {dataLength}-byte data section holds");
             count *= dim;
-            if (count > dataLength) throw new PldrException($"{where}: shape {d} elements exceed the {dataLength}-byte data section");
         }
-        if (!offsetsElement[0].TryGetInt64(out long begin) || !offsetsElement[1].TryGetInt64(out long end))
+        if (offsetsElement[0].ValueKind != JsonValueKind.Number || offsetsElement[1].ValueKind != JsonValueKind.Number
+            || !offsetsElement[0].TryGetInt64(out long begin) || !offsetsElement[1].TryGetInt64(out long end))
             throw new PldrException($"{where}: data_offsets are not integers");
         if (begin < 0 || end < begin || end > dataLength)
             throw new PldrException($"{where}: data_offsets [{begin}, {end}] lie outside the {dataLength}-byte data section (truncated file?)");

@@ -63,40 +63,46 @@ static class GenerateCommand
                 throw new PldrException($"--weights applies to the cpu device; --device {deviceName} keeps float32 weights");
             var pldr = deviceName == PldrDevices.Cpu ? info.Load(directory, precision) : PldrDevices.Load(info, directory, deviceName);
             double loadMs = loadClock.Elapsed.TotalMilliseconds;
-            var tokenizer = ModelOptions.TokenizerOf(directory);
-            var prompt = model.PromptTokens(result, tokenizer);
-
-            pldr.UseKvCache = !result.GetValue(noKvCache);
-            pldr.UseGCache = !result.GetValue(noGCache);
-            if (result.GetValue(gCache) is { } gCacheFile) pldr.InjectGCache(GCache.Load(gCacheFile));
-
-            string? dumpFile = result.GetValue(dump);
-            var options = new GenerationOptions(result.GetValue(maxNewTokens), sampling, result.GetValue(ignoreEos),
-                KeepLogits: dumpFile is not null, EosToken: info.EosToken,
-                PrefillLogits: dumpFile is null ? null : new float[prompt.Length * info.Config.VocabSize]);
-
-            var text = tokenizer?.CreateStreamingDecoder();
-            if (text is not null)
+            try
             {
-                foreach (int id in prompt) stdout.Write(text.Append(id));
-                stdout.Flush();
+                var tokenizer = ModelOptions.TokenizerOf(directory);
+                var prompt = model.PromptTokens(result, tokenizer);
+
+                pldr.UseKvCache = !result.GetValue(noKvCache);
+                pldr.UseGCache = !result.GetValue(noGCache);
+                if (result.GetValue(gCache) is { } gCacheFile) pldr.InjectGCache(GCache.Load(gCacheFile));
+
+                string? dumpFile = result.GetValue(dump);
+                var options = new GenerationOptions(result.GetValue(maxNewTokens), sampling, result.GetValue(ignoreEos),
+                    KeepLogits: dumpFile is not null, EosToken: info.EosToken,
+                    PrefillLogits: dumpFile is null ? null : new float[prompt.Length * info.Config.VocabSize]);
+
+                var text = tokenizer?.CreateStreamingDecoder();
+                if (text is not null)
+                {
+                    foreach (int id in prompt) stdout.Write(text.Append(id));
+                    stdout.Flush();
+                }
+                var run = TextGeneration.Run(pldr, prompt, options, token =>
+                {
+                    stdout.Write(text is null ? $"{token} " : text.Append(token));
+                    stdout.Flush();
+                });
+                stdout.WriteLine(text?.Flush() ?? "");
+                if (run.ContextFull) stderr.WriteLine($"pldr: stopped at the context limit ({info.Config.MaxPositionEmbeddings} positions)");
+
+                if (dumpFile is not null) Dump(dumpFile, info, run, options.PrefillLogits!);
+                if (result.GetValue(stats))
+                {
+                    var s = new RunStats(info.Name, deviceName, CacheMode(pldr, result.GetValue(gCache) is not null), Math.Round(loadMs, 3),
+                        prompt.Length, Ms(run.PrefillTime), PerSecond(prompt.Length, run.PrefillTime),
+                        run.DecodeSteps, Ms(run.DecodeTime), PerSecond(run.DecodeSteps, run.DecodeTime), run.Tokens.Count);
+                    stderr.WriteLine(JsonSerializer.Serialize(s, CliJson.Default.RunStats));
+                }
             }
-            var run = TextGeneration.Run(pldr, prompt, options, token =>
+            finally
             {
-                stdout.Write(text is null ? $"{token} " : text.Append(token));
-                stdout.Flush();
-            });
-            stdout.WriteLine(text?.Flush() ?? "");
-            (pldr as IDisposable)?.Dispose(); // a device model frees its device
-            if (run.ContextFull) stderr.WriteLine($"pldr: stopped at the context limit ({info.Config.MaxPositionEmbeddings} positions)");
-
-            if (dumpFile is not null) Dump(dumpFile, info, run, options.PrefillLogits!);
-            if (result.GetValue(stats))
-            {
-                var s = new RunStats(info.Name, deviceName, CacheMode(pldr, result.GetValue(gCache) is not null), Math.Round(loadMs, 3),
-                    prompt.Length, Ms(run.PrefillTime), PerSecond(prompt.Length, run.PrefillTime),
-                    run.DecodeSteps, Ms(run.DecodeTime), PerSecond(run.DecodeSteps, run.DecodeTime), run.Tokens.Count);
-                stderr.WriteLine(JsonSerializer.Serialize(s, CliJson.Default.RunStats));
+                (pldr as IDisposable)?.Dispose(); // a device model frees its device, on every path
             }
             return 0;
         });

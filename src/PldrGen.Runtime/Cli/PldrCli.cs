@@ -26,7 +26,8 @@ public static class PldrCli
         if (parsed.Errors.Count > 0)
         {
             string command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? ["pldr"] : ["pldr", parsed.CommandResult.Command.Name]);
-            stderr.WriteLine($"pldr: {parsed.Errors[0].Message} (see '{command} --help')");
+            string message = string.Join(' ', parsed.Errors[0].Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            stderr.WriteLine($"pldr: {message} (see '{command} --help')");
             return 2;
         }
         try

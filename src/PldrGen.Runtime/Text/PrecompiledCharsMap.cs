@@ -21,7 +21,22 @@ sealed class PrecompiledCharsMap
         _units = new uint[trieSize / 4];
         for (int i = 0; i < _units.Length; i++) _units[i] = BinaryPrimitives.ReadUInt32LittleEndian(blob[(4 + 4 * i)..]);
         _replacements = blob[(4 + (int)trieSize)..].ToArray();
+        // Every rule's value must point into the replacements: checked once here, not on the text that reaches it.
+        for (int i = 0; i < _units.Length; i++)
+        {
+            uint unit = _units[i];
+            if ((unit & 0x80000000u) != 0 || (unit >> 8 & 1) == 0) continue;
+            uint leaf = (uint)i ^ Offset(unit);
+            if (leaf < _units.Length && (_units[leaf] & 0x7FFFFFFFu) >= _replacements.Length)
+                throw new InvalidDataException("a normalization rule points past its replacements");
+        }
     }
+
+    /// <summary>
+    /// Rules match one character or a short sequence; a scan never follows a trie further than this, so a hostile
+    /// trie that loops back on itself cannot make normalisation quadratic in the text.
+    /// </summary>
+    const int MaxRuleBytes = 256;
 
     /// <summary>
     /// The longest rule matching a prefix of <paramref name="input"/>: its length in bytes (0 when none matches) and
@@ -32,7 +47,7 @@ sealed class PrecompiledCharsMap
         replacement = default;
         int matched = 0, value = 0;
         uint node = Offset(_units[0]);
-        for (int i = 0; i < input.Length; i++)
+        for (int i = 0; i < Math.Min(input.Length, MaxRuleBytes); i++)
         {
             node ^= input[i];
             if (node >= _units.Length) break;
@@ -45,7 +60,6 @@ sealed class PrecompiledCharsMap
             value = (int)(_units[node] & 0x7FFFFFFFu);
         }
         if (matched == 0) return 0;
-        if (value >= _replacements.Length) throw new InvalidDataException("normalization rule points past its replacements");
         int end = Array.IndexOf(_replacements, (byte)0, value);
         replacement = _replacements.AsSpan(value, (end < 0 ? _replacements.Length : end) - value);
         return matched;

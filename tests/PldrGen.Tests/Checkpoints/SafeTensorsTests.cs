@@ -68,8 +68,37 @@ public sealed class SafeTensorsTests
 
     [Fact]
     public void A_huge_shape_is_refused_before_any_allocation() =>
-        Assert.Contains("exceed the 16-byte data section",
+        Assert.Contains("has more elements than the 16-byte data section holds",
             Refusal("""{"w":{"dtype":"F32","shape":[2000000000,2000000000],"data_offsets":[0,16]}}""", 16));
+
+    [Fact]
+    public void A_shape_whose_element_count_would_wrap_around_is_refused() =>
+        Assert.Contains("has more elements than",
+            Refusal("""{"w":{"dtype":"F32","shape":[8,1073741824,1073741824],"data_offsets":[0,0]}}""", 16));
+
+    [Fact]
+    public void Overlapping_tensors_are_refused() =>
+        Assert.Contains("tensors 'a' and 'b' overlap in the data section",
+            Refusal("""{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}""", 16));
+
+    [Fact]
+    public void Offsets_that_are_not_numbers_are_refused() =>
+        Assert.Contains("data_offsets are not integers",
+            Refusal("""{"w":{"dtype":"F32","shape":[1],"data_offsets":["0","4"]}}""", 4));
+
+    [Fact]
+    public void A_header_that_is_not_utf8_is_refused()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.File("x.safetensors");
+        byte[] header = [(byte)'{', (byte)'"', 0xFF, 0xFE, (byte)'"', (byte)':', (byte)'1', (byte)'}'];
+        using (var file = File.Create(path))
+        {
+            file.Write(BitConverter.GetBytes((long)header.Length));
+            file.Write(header);
+        }
+        Assert.Contains("not valid UTF-8", Assert.Throws<PldrException>(() => SafeTensorsFile.Open(path).Dispose()).Message);
+    }
 
     [Fact]
     public void A_header_that_is_not_json_is_refused() =>

@@ -72,10 +72,21 @@ public sealed class CliTests
         Assert.True(root.GetProperty("decode_ms").GetDouble() > 0);
     }
 
-    public static TheoryData<string[], string> Refusals => new()
+    /// <summary>Bad options: exit code 2, before anything runs.</summary>
+    public static TheoryData<string[], string> BadOptions => new()
     {
         { ["generate", "--bogus"], "Unrecognized command or argument '--bogus'" },
         { ["generate", "--max-new-tokens", "many"], "many" },
+        { ["generate", "--weights", "fp8"], "fp8" },
+    };
+
+    [Theory, MemberData(nameof(BadOptions))]
+    public void Bad_options_are_one_line_on_stderr_with_exit_code_2(string[] args, string expected) =>
+        AssertOneLineError(PldrProcess.Run(args), expected, exitCode: 2);
+
+    /// <summary>Bad input: exit code 1 (70 would be an internal error: a bug).</summary>
+    public static TheoryData<string[], string> Refusals => new()
+    {
         { ["generate", "--temperature", "1.5"], "--temperature must be in (0, 1], got 1.5" },
         { ["generate", "--greedy", "--top-k", "5"], "--greedy already fixes the choice (top-k 1); drop --top-k" },
         { ["generate", "--model", "/nonexistent/model"], "/nonexistent/model: model folder not found" },
@@ -86,10 +97,11 @@ public sealed class CliTests
         { ["generate", "--device", "tpu"], "--device tpu: not available in this build" },
         { ["tokenize", "--tokenizer", "/nonexistent.model", "x"], "/nonexistent.model" },
         { ["spec", "--from-config", "/nonexistent/config.json"], "/nonexistent/config.json: file not found" },
+        { ["generate", "--tokens", "1", "--g-cache", Path.Combine(Fixtures.Root, "tokenizer", "cases.json")], "cases.json: header length" },
     };
 
     [Theory, MemberData(nameof(Refusals))]
-    public void Bad_input_is_one_line_on_stderr_with_a_nonzero_exit(string[] args, string expected)
+    public void Bad_input_is_one_line_on_stderr_with_exit_code_1(string[] args, string expected)
     {
         var run = PldrProcess.Run(args);
         AssertOneLineError(run, expected);
@@ -133,9 +145,9 @@ public sealed class CliTests
         Assert.Contains("num_reslayerA: 3\n", run.Stdout);
     }
 
-    static void AssertOneLineError(PldrProcess.Result run, string expected)
+    static void AssertOneLineError(PldrProcess.Result run, string expected, int exitCode = 1)
     {
-        Assert.NotEqual(0, run.ExitCode);
+        Assert.True(run.ExitCode == exitCode, $"exit code {run.ExitCode}, expected {exitCode}: {run.Stderr}");
         var lines = run.Stderr.TrimEnd('\n').Split('\n');
         Assert.True(lines.Length == 1, "expected one line on stderr, got:\n" + run.Stderr);
         Assert.StartsWith("pldr: ", lines[0]);

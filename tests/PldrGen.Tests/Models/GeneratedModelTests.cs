@@ -120,6 +120,18 @@ public sealed class GeneratedModelTests(ITestOutputHelper output)
         finally { File.Delete(path); }
     }
 
+    [Theory, MemberData(nameof(Fixtures.ModelsWith), "external.tokens", MemberType = typeof(Fixtures))]
+    public void Clearing_an_injected_g_cache_returns_to_the_models_own_g(string name)
+    {
+        using var reference = Fixtures.Reference(name);
+        var donor = Load(name);
+        donor.Prefill(reference.ReadInt32("external.prompt"));
+        var model = Load(name);
+        model.InjectGCache(donor.CaptureGCache());
+        model.ClearInjectedGCache();
+        CheckGreedy(name, model, reference, reference.ReadInt32("prompt"), "greedy", LogitTolerance);
+    }
+
     [Theory, MemberData(nameof(Fixtures.Models), MemberType = typeof(Fixtures))]
     public void Kv_cache_without_g_cache_recomputes_the_same_g(string name)
     {

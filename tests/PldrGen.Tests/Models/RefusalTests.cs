@@ -69,7 +69,7 @@ public sealed class RefusalTests
     public void An_unexpected_tensor_is_named()
     {
         using var dir = new TempDirectory().WithModel("tiny-v510");
-        RewriteTensor(dir.File("model.safetensors"), "final_layer.bias", copyAs: "final_layer.extra");
+        RewriteTensor(dir.File("model.safetensors"), "final_layer.bias", addEmpty: "final_layer.extra");
         var e = Assert.Throws<PldrException>(() => TinyV510.Load(dir.Path));
         Assert.EndsWith("unexpected tensor 'final_layer.extra': this checkpoint is not the shape of TinyV510", e.Message);
     }
@@ -110,15 +110,19 @@ public sealed class RefusalTests
         Assert.Equal("TinyV510: G-cache of shape [3 layers, 3 heads, 12×12] does not fit this model, which needs [2 layers, 4 heads, 16×16]", e.Message);
     }
 
-    /// <summary>Rewrites one header entry (shape, name, or a second entry over the same bytes) of a safetensors file, keeping the data as it is.</summary>
-    static void RewriteTensor(string path, string name, int[]? newShape = null, string? rename = null, string? copyAs = null)
+    /// <summary>Rewrites one header entry of a safetensors file (shape or name) or adds an empty tensor, keeping the data.</summary>
+    static void RewriteTensor(string path, string name, int[]? newShape = null, string? rename = null, string? addEmpty = null)
     {
         var bytes = File.ReadAllBytes(path);
         long headerLength = BitConverter.ToInt64(bytes, 0);
         var header = JsonNode.Parse(bytes.AsSpan(8, (int)headerLength))!.AsObject();
         var entry = header[name]!.AsObject();
         if (newShape is not null) entry["shape"] = new JsonArray(newShape.Select(d => (JsonNode)d).ToArray());
-        if (copyAs is not null) header[copyAs] = entry.DeepClone();
+        if (addEmpty is not null) // an empty tensor at the end of the data: valid safetensors, but not in the manifest
+        {
+            long dataLength = bytes.Length - 8 - headerLength;
+            header[addEmpty] = JsonNode.Parse($$"""{"dtype":"F32","shape":[0],"data_offsets":[{{dataLength}},{{dataLength}}]}""");
+        }
         if (rename is not null)
         {
             header.Remove(name);

@@ -63,10 +63,14 @@ public sealed class GCache
         SafeTensorsWriter.Write(path, tensors.Select(t => SafeTensorsWriter.Float32(t.Item1, t.Item2, t.Item3)), meta);
     }
 
-    /// <summary>Loads a G-cache file; G_LM is required per layer, A and A_LM are optional.</summary>
+    /// <summary>
+    /// Loads a G-cache file: ours and the fixtures' (<c>layer{l}.G_LM</c>, optional A and A_LM), or the paper's published
+    /// predefined G (one tensor <c>G_LM</c> [layers, heads, dk, dk], as in tests/fixtures/g-lm).
+    /// </summary>
     public static GCache Load(string path)
     {
         using var file = SafeTensorsFile.Open(path);
+        if (!file.Contains("layer0.G_LM") && file.Contains("G_LM")) return FromStackedGLm(file);
         if (!file.Contains("layer0.G_LM")) throw new PldrException($"{path}: not a G-cache (tensor 'layer0.G_LM' is missing)");
         var shape = file.Entry("layer0.G_LM").Shape;
         if (shape.Length != 3 || shape[1] != shape[2]) throw new PldrException($"{path}: tensor 'layer0.G_LM' has shape [{string.Join(", ", shape)}], expected [heads, dk, dk]");
@@ -79,6 +83,16 @@ public sealed class GCache
             ReadLayer(file, $"layer{l}.A", shape, cache.LayerA(l), required: false);
             ReadLayer(file, $"layer{l}.A_LM", shape, cache.LayerALm(l), required: false);
         }
+        return cache;
+    }
+
+    static GCache FromStackedGLm(SafeTensorsFile file)
+    {
+        var shape = file.Entry("G_LM").Shape;
+        if (shape.Length != 4 || shape[2] != shape[3])
+            throw new PldrException($"{file.Path}: tensor 'G_LM' has shape [{string.Join(", ", shape)}], expected [layers, heads, dk, dk]");
+        var cache = new GCache(shape[0], shape[1], shape[2]);
+        file.ReadFloat32("G_LM", cache.G);
         return cache;
     }
 

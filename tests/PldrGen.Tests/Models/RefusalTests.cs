@@ -156,3 +156,27 @@ public sealed class PaperSpecTests
         Assert.Equal(new[] { 5, 3, 1, 14, 64, 64 }, PldrV51G_106M.TensorManifest.Single(t => t.Name == "decoder.past_G_values").Shape);
     }
 }
+
+/// <summary>The paper's published G_LM of PLDR-LLM-v51-110M-1 (tests/fixtures/g-lm) as a G-cache for the 110M spec.</summary>
+public sealed class PublishedGLmTests
+{
+    static string PublishedGLm => Path.Combine(Fixtures.Root, "g-lm", "pldr-v51-110m-1.safetensors");
+
+    [Fact]
+    public void The_published_g_lm_loads_as_a_g_cache_of_the_110M_shape()
+    {
+        var cache = GCache.Load(PublishedGLm);
+        cache.EnsureShape(PldrV51_110M.Layers, PldrV51_110M.Heads, PldrV51_110M.HeadDim, nameof(PldrV51_110M));
+        using var file = SafeTensorsFile.Open(PublishedGLm);
+        Assert.Equal(file.ReadFloat32("G_LM"), cache.G);
+        Assert.True(cache.A.All(v => v == 0), "the published file holds G_LM only");
+    }
+
+    [Fact]
+    public void The_published_g_lm_does_not_fit_a_smaller_model()
+    {
+        var model = CompiledModels.Load("tiny-v510");
+        var e = Assert.Throws<PldrException>(() => model.InjectGCache(GCache.Load(PublishedGLm)));
+        Assert.Contains("G-cache of shape [5 layers, 14 heads, 64×64] does not fit this model", e.Message);
+    }
+}

@@ -78,25 +78,32 @@ public sealed unsafe class WeightMatrix
     {
         Check(rows, cols, values.Length);
         var m = new WeightMatrix(rows, cols, precision);
+        var scales = new float[rows];
+        if (precision == WeightPrecision.Int8)
+            for (int r = 0; r < rows; r++)
+            {
+                float max = 0;
+                foreach (float v in values.Slice(r * cols, cols)) max = MathF.Max(max, MathF.Abs(v));
+                m._scales![r] = scales[r] = max / 127;
+            }
+        // Row by row, each row's values go to one column of its panel (every 16th element).
         for (int r = 0; r < rows; r++)
         {
             var row = values.Slice(r * cols, cols);
-            float scale = 0;
-            if (precision == WeightPrecision.Int8)
+            long at = m._offset + m.Index(r, 0);
+            switch (precision)
             {
-                foreach (float v in row) scale = MathF.Max(scale, MathF.Abs(v));
-                scale /= 127;
-                m._scales![r] = scale;
-            }
-            for (int c = 0; c < cols; c++)
-            {
-                long i = m._offset + m.Index(r, c);
-                switch (precision)
-                {
-                    case WeightPrecision.Float32: m._float32![i] = row[c]; break;
-                    case WeightPrecision.BFloat16: m._bfloat16![i] = Checkpoints.BFloat16.FromFloat(row[c]); break;
-                    default: m._int8![i] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(row[c] / scale), -127, 127); break;
-                }
+                case WeightPrecision.Float32:
+                    for (int c = 0; c < cols; c++, at += PanelWidth) m._float32![at] = row[c];
+                    break;
+                case WeightPrecision.BFloat16:
+                    for (int c = 0; c < cols; c++, at += PanelWidth) m._bfloat16![at] = Checkpoints.BFloat16.FromFloat(row[c]);
+                    break;
+                default:
+                    float scale = scales[r];
+                    for (int c = 0; c < cols; c++, at += PanelWidth)
+                        m._int8![at] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(row[c] / scale), -127, 127);
+                    break;
             }
         }
         return m;
@@ -108,7 +115,14 @@ public sealed unsafe class WeightMatrix
         Check(rows, cols, bits.Length);
         var m = new WeightMatrix(rows, cols, WeightPrecision.BFloat16);
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) m._bfloat16![m._offset + m.Index(r, c)] = bits[r * cols + c];
+        {
+            long at = m._offset + m.Index(r, 0);
+            foreach (ushort b in bits.Slice(r * cols, cols))
+            {
+                m._bfloat16![at] = b;
+                at += PanelWidth;
+            }
+        }
         return m;
     }
 

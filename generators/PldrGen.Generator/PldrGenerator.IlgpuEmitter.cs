@@ -108,6 +108,9 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
     {
         try // a failed upload must not leave the buffers already on the device behind
         {
+            // Attention keeps a query's scores over every position in shared memory: refuse a context the device cannot hold.
+            if ((long)MaxPositions * sizeof(float) + HeadDim * sizeof(float) > accelerator.MaxSharedMemoryPerGroup)
+                throw new PldrException($"{accelerator.Name}: {MaxPositions} positions need {((long)MaxPositions + HeadDim) * sizeof(float)} bytes of shared memory per group for attention; the device has {accelerator.MaxSharedMemoryPerGroup}");
             _kernels = DeviceKernels.For(accelerator);
             var m = Memory;
             _embedding = m.Upload(weights.Embedding.ToRowMajor());

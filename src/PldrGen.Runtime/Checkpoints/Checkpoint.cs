@@ -14,14 +14,13 @@ public readonly record struct TensorShape(string Name, int[] Shape)
 /// </summary>
 public sealed class Checkpoint : IDisposable
 {
-    public string Directory { get; }
     public SafeTensorsFile Weights { get; }
     /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F16 becomes float32).</summary>
     public WeightPrecision? Precision { get; }
 
-    Checkpoint(string directory, SafeTensorsFile weights, WeightPrecision? precision)
+    Checkpoint(SafeTensorsFile weights, WeightPrecision? precision)
     {
-        Directory = directory; Weights = weights; Precision = precision;
+        Weights = weights; Precision = precision;
     }
 
     public static Checkpoint Open(string directory, string specName, PldrConfig expected, IReadOnlyList<TensorShape> manifest,
@@ -36,7 +35,7 @@ public sealed class Checkpoint : IDisposable
         try
         {
             Verify(weights, specName, manifest);
-            return new Checkpoint(directory, weights, precision);
+            return new Checkpoint(weights, precision);
         }
         catch
         {

@@ -208,13 +208,6 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         };
     }
 
-    public bool[] ReadBool(string name)
-    {
-        var e = Entry(name);
-        if (e.DType != TensorDType.Bool) throw new PldrException($"{Path}: tensor '{name}' is {e.DType}, expected BOOL");
-        return Array.ConvertAll(Bytes(e).ToArray(), b => b != 0);
-    }
-
     public void Dispose()
     {
         if (_view is null) return;

@@ -19,8 +19,6 @@ public sealed unsafe class CpuWorkers
     void* _state;
     int _count, _grain;
 
-    public int Threads => _threads;
-
     public CpuWorkers(int threads)
     {
         _threads = Math.Max(1, threads);

@@ -19,11 +19,6 @@ public static unsafe class Vec
 {
     const int W = 8; // floats per Vector256
 
-    public static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<float> y)
-    {
-        fixed (float* px = x, py = y) return Dot(px, py, x.Length);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* x, float* y, int n)
     {

@@ -37,9 +37,6 @@ public sealed unsafe class WeightMatrix
     public int Panels => (Rows + PanelWidth - 1) / PanelWidth;
     /// <summary>Elements from one panel's start to the next.</summary>
     public long PanelSize => (long)Cols * PanelWidth;
-    /// <summary>Bytes a full pass over the matrix reads (what one decode step streams).</summary>
-    public long Bytes => Panels * PanelSize * ElementSize(Precision) + (_scales?.Length ?? 0) * 4L;
-
     static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.BFloat16 => 2, _ => 1 };
 
     WeightMatrix(int rows, int cols, WeightPrecision precision)

@@ -39,8 +39,12 @@ sealed class RunOptions
     {
         if (result.GetValue(MaxNewTokens) is var n and < 0) throw new PldrException($"--max-new-tokens must be 0 or more, got {n}");
         CpuWorkers.UseThreads(result.GetValue(Threads));
-        if (result.GetValue(Device) != PldrDevices.Cpu && Precision(result) is not null)
-            throw new PldrException($"--weights applies to the cpu device; --device {result.GetValue(Device)} keeps float32 weights");
+        string device = result.GetValue(Device)!;
+        if (device != PldrDevices.Cpu && PldrDevices.Find(device) is null)
+            throw new PldrException($"--device {device}: " +
+                (PldrDevices.WhyUnavailable(device) ?? $"not available in this build; the devices are: {string.Join(", ", PldrDevices.Names)}"));
+        if (device != PldrDevices.Cpu && Precision(result) is not null)
+            throw new PldrException($"--weights applies to the cpu device; --device {device} keeps float32 weights");
         var sampling = result.GetValue(Greedy)
             ? GreedyOnly(result)
             : new SamplingOptions(result.GetValue(Temperature), result.GetValue(TopK), result.GetValue(TopP), result.GetValue(Seed));
@@ -48,13 +52,11 @@ sealed class RunOptions
         return sampling;
     }
 
+    /// <summary>Loads the checkpoint on the device that <see cref="Check"/> accepted.</summary>
     public IPldrModel Load(ParseResult result, PldrModelInfo info, string directory)
     {
         string device = result.GetValue(Device)!;
-        return device == PldrDevices.Cpu ? info.Load(directory, Precision(result))
-            : PldrDevices.Find(device) is { } load ? load(info, directory)
-            : throw new PldrException($"--device {device}: " +
-                (PldrDevices.WhyUnavailable(device) ?? $"not available in this build; the devices are: {string.Join(", ", PldrDevices.Names)}"));
+        return device == PldrDevices.Cpu ? info.Load(directory, Precision(result)) : PldrDevices.Find(device)!(info, directory);
     }
 
     WeightPrecision? Precision(ParseResult result) => result.GetValue(Weights) switch

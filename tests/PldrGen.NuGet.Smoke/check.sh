@@ -78,7 +78,8 @@ grep -q "warning PLDRGEN001: IlcInstructionSet is 'x86-64-v2', which lacks AVX2 
   || fail "IlcInstructionSet=x86-64-v2 should be warned: $warning"
 echo "instruction set: x86-64-v3 by default, unset with PldrGenSetInstructionSet=false, x86-64-v2 warned (PLDRGEN001)"
 
-# The consumer published with NativeAOT decodes as fast as the pldr binary: medians of interleaved runs.
+# The consumer published with NativeAOT decodes as fast as the pldr binary: the best of interleaved runs each (on a
+# shared machine the fastest run is the least disturbed one; medians swing by 2x under other builds' load).
 dotnet publish "$here/PldrGen.NuGet.Smoke.csproj" -c Release -r linux-x64 -p:PldrGenVersion="$version" -o "$root/artifacts/smoke-aot" --nologo -v quiet
 grep -q -- "--instruction-set:x86-64-v3" "$here"/obj/Release/net10.0/linux-x64/native/*.ilc.rsp || fail "ILC was not given x86-64-v3"
 pldr_aot="$root/artifacts/pldr-aot/pldr"
@@ -94,8 +95,9 @@ rates = {"pldr": [], "consumer": []}
 for _ in range(7):  # interleaved, so both see the same machine load
     rates["pldr"].append(rate(sys.argv[1]))
     rates["consumer"].append(rate(sys.argv[2]))
-pldr, consumer = statistics.median(rates["pldr"]), statistics.median(rates["consumer"])
-print(f"decode on the demo model, medians of 7 interleaved runs: pldr binary {pldr:,.0f} tok/s, NativeAOT consumer {consumer:,.0f} tok/s, ratio {pldr / consumer:.2f}x")
+pldr, consumer = max(rates["pldr"]), max(rates["consumer"])
+print(f"decode on the demo model, best of 7 interleaved runs: pldr binary {pldr:,.0f} tok/s, NativeAOT consumer {consumer:,.0f} tok/s, ratio {pldr / consumer:.2f}x "
+      f"(medians {statistics.median(rates['pldr']):,.0f} and {statistics.median(rates['consumer']):,.0f})")
 sys.exit(0 if pldr / consumer <= 1.5 else 1)
 PY
 

@@ -38,7 +38,7 @@ sealed class RunOptions
     public SamplingOptions Check(ParseResult result)
     {
         if (result.GetValue(MaxNewTokens) is var n and < 0) throw new PldrException($"--max-new-tokens must be 0 or more, got {n}");
-        CpuWorkers.UseThreads(result.GetValue(Threads));
+        CpuThreads.Use(result.GetValue(Threads));
         string device = result.GetValue(Device)!;
         if (device != PldrDevices.Cpu && PldrDevices.Find(device) is null)
             throw new PldrException($"--device {device}: " +

@@ -20,7 +20,7 @@ static class RunReport
             stderr.WriteLine(JsonSerializer.Serialize(stats, CliJson.Default.RunStats));
             return;
         }
-        string threads = device == PldrDevices.Cpu ? $", {CpuWorkers.SharedThreads} thread{(CpuWorkers.SharedThreads == 1 ? "" : "s")}" : "";
+        string threads = device == PldrDevices.Cpu ? $", {CpuThreads.Count} thread{(CpuThreads.Count == 1 ? "" : "s")}" : "";
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"pldr: load {Duration(load)} | prefill {prompt.Length} tokens in {Duration(run.PrefillTime)} ({PerSecond(prompt.Length, run.PrefillTime):N0} tok/s) | " +
             $"decode {run.DecodeSteps} tokens in {Duration(run.DecodeTime)} ({PerSecond(run.DecodeSteps, run.DecodeTime):N0} tok/s) | {info.Name} on {device}{threads}"));

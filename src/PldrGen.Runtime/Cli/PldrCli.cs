@@ -22,6 +22,10 @@ public static class PldrCli
             ModelsCommand.Create(stdout),
             SpecCommand.Create(stdout),
             ConvertCommand.Create(stdout),
+            PerplexityCommand.Create(stdout, stderr),
+            ScoreCommand.Create(stdout),
+            OrderParameterCommand.Create(stdout),
+            InvarianceCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

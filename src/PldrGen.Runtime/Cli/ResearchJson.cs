@@ -4,6 +4,7 @@ namespace PldrGen.Runtime.Cli;
 
 /// <summary>Source-generated JSON for the research commands' <c>--json</c> output (no reflection: NativeAOT-safe).</summary>
 [JsonSerializable(typeof(ConvertReport))]
+[JsonSerializable(typeof(string))]
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 partial class ResearchJson : JsonSerializerContext;
 

@@ -26,6 +26,7 @@ public static class PldrCli
             ScoreCommand.Create(stdout),
             OrderParameterCommand.Create(stdout),
             InvarianceCommand.Create(stdout),
+            InspectCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

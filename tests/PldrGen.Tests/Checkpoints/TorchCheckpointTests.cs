@@ -147,3 +147,67 @@ public sealed class TorchCheckpointTests(ITestOutputHelper output)
         Assert.Contains("give it with --g-pickle", missingG.Message);
     }
 }
+
+/// <summary>Seeded random corruption of the pickles: every outcome is a tensor list or a PldrException, never a crash.</summary>
+public sealed class TorchCheckpointFuzzTests
+{
+    static string Pth(string file) => Path.Combine(Fixtures.Root, "pth", file);
+
+    static void Survives(string path, Action<TorchFile> read)
+    {
+        try
+        {
+            using var file = TorchFile.Open(path);
+            read(file);
+        }
+        catch (PldrException e) { Assert.StartsWith(path + ": ", e.Message); }
+    }
+
+    static byte[] Mutate(byte[] original, Random random)
+    {
+        var bytes = (byte[])original.Clone();
+        for (int n = random.Next(1, 5); n > 0; n--) bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
+        return random.Next(4) == 0 ? bytes[..random.Next(bytes.Length)] : bytes;
+    }
+
+    [Fact]
+    public void A_corrupted_g_lm_pickle_is_read_or_refused()
+    {
+        using var dir = new TempDirectory();
+        var original = File.ReadAllBytes(Pth("tiny-v510G-external.G_LM.pkl"));
+        var random = new Random(15);
+        string path = dir.File("fuzz.pkl");
+        for (int i = 0; i < 600; i++)
+        {
+            File.WriteAllBytes(path, Mutate(original, random));
+            Survives(path, file => file.PredefinedG());
+        }
+    }
+
+    [Fact]
+    public void A_checkpoint_with_a_corrupted_data_pkl_is_read_or_refused()
+    {
+        using var dir = new TempDirectory();
+        byte[] pickle;
+        using (var zip = ZipFile.OpenRead(Pth("odd-v510.pth")))
+        using (var stream = zip.GetEntry("odd-v510/data.pkl")!.Open())
+        using (var copy = new MemoryStream())
+        {
+            stream.CopyTo(copy);
+            pickle = copy.ToArray();
+        }
+        var random = new Random(11);
+        string path = dir.File("fuzz.pth");
+        for (int i = 0; i < 300; i++)
+        {
+            File.Copy(Pth("odd-v510.pth"), path, overwrite: true);
+            using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
+            {
+                zip.GetEntry("odd-v510/data.pkl")!.Delete();
+                using var entry = zip.CreateEntry("odd-v510/data.pkl", CompressionLevel.NoCompression).Open();
+                entry.Write(Mutate(pickle, random));
+            }
+            Survives(path, file => { foreach (var (name, tensor) in file.StateDict()) tensor.ToFloat32(name); });
+        }
+    }
+}

@@ -17,7 +17,7 @@ static class LegacyTorchSave
         bytes.Length > 14 && bytes[0] == 0x80 && bytes[2] == 0x8a && bytes[3] == 10
         && new BigInteger(bytes.AsSpan(4, 10), isUnsigned: false, isBigEndian: false) == Magic;
 
-    public static (object? Root, int End) Load(string source, byte[] bytes, int start)
+    public static (object? Root, int End) Load(string source, byte[] bytes, int start, bool nested = false)
     {
         var storages = new Dictionary<string, TorchStorage>(StringComparer.Ordinal);
         var offsets = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -25,7 +25,7 @@ static class LegacyTorchSave
             storages.TryGetValue(key, out var found) ? found
             : storages[key] = new TorchStorage(key, type, count, length => bytes.AsSpan(offsets[key], (int)length).ToArray());
 
-        var reader = new PickleReader(source, bytes, new TorchUnpickler(source, Storage)) { Position = start };
+        var reader = new PickleReader(source, bytes, new TorchUnpickler(source, Storage, nested)) { Position = start };
         if (reader.Load() is not BigInteger magic || magic != Magic) throw Bad(source, "the magic number is missing");
         if (reader.Load() is not 1001L) throw Bad(source, "protocol version is not 1001");
         if (reader.Load() is not PickleDict info || info["little_endian"] is not true) throw Bad(source, "not a little-endian save");

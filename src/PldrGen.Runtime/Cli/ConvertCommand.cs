@@ -44,11 +44,11 @@ static class ConvertCommand
                 if (!File.Exists(tokenizerPath)) throw new PldrException($"{tokenizerPath}: file not found");
                 File.Copy(tokenizerPath, Path.Combine(outPath, "tokenizer.model"), overwrite: true);
             }
-            string? spec = PldrModelCatalog.All.FirstOrDefault(m => m.Config.FirstDifference(shape) is null)?.Name;
-            if (spec is not null) PldrModelCatalog.All.First(m => m.Name == spec).Load(outPath); // every tensor checked against the compiled spec
-            Print(stdout, result.GetValue(json), new ConvertReport(outPath, "model", converted.Tensors, converted.Parameters, spec),
+            var compiled = PldrModelCatalog.All.FirstOrDefault(m => m.Config.FirstDifference(shape) is null);
+            compiled?.Load(outPath); // every tensor name, shape and type checked against the compiled spec
+            Print(stdout, result.GetValue(json), new ConvertReport(outPath, "model", converted.Tensors, converted.Parameters, compiled?.Name),
                 $"wrote {outPath}: {converted.Tensors} tensors, {converted.Parameters:N0} parameters; " +
-                (spec is null ? "no compiled spec has this shape (see 'pldr spec --from-config')" : $"loads as the compiled spec {spec}"));
+                (compiled is null ? "no compiled spec has this shape (see 'pldr spec --from-config')" : $"loads as the compiled spec {compiled.Name}"));
             return 0;
         });
         return command;

@@ -1,9 +1,10 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using PldrGen.Runtime.Research;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>
 /// <c>pldr score</c>: lm-evaluation-harness loglikelihood requests, one JSON object {context, continuation} per line,

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>Source-generated JSON for the research commands' <c>--json</c> output (no reflection: NativeAOT-safe).</summary>
 [JsonSerializable(typeof(ConvertReport))]

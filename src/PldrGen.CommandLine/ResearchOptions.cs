@@ -1,8 +1,9 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using System.Text.Json;
 using PldrGen.Runtime.Text;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>What the research commands share: the model folder, its tokenizer, prompt files, JSON output.</summary>
 static class ResearchOptions

@@ -1,8 +1,9 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using System.Globalization;
 using PldrGen.Runtime.Research;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr perplexity</c>: exp(mean NLL) of a text, in windows of the model's context.</summary>
 static class PerplexityCommand

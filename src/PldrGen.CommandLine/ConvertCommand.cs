@@ -1,9 +1,10 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using System.Text.Json;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Checkpoints.Torch;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>
 /// <c>pldr convert --from-pth</c>: the authors' PyTorch checkpoint (and a custom-G model's G_LM pickle) as a Hugging

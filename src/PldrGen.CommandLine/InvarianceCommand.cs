@@ -1,8 +1,9 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using System.Globalization;
 using PldrGen.Runtime.Research;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr invariance</c>: how far each prompt's G_LM lies from the mean over prompts, per layer and head.</summary>
 static class InvarianceCommand

@@ -1,9 +1,10 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using System.Globalization;
 using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Research;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>
 /// <c>pldr order-parameter</c>: per deductive output, the normalized RMSE between each prompt's uncached run at its

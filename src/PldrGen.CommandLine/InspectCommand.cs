@@ -1,7 +1,8 @@
+using PldrGen.Runtime;
 using System.CommandLine;
 using PldrGen.Runtime.Research;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr inspect</c>: one picture of a prompt's deductive outputs (heatmaps per layer and head, or histograms).</summary>
 static class InspectCommand
@@ -20,7 +21,7 @@ static class InspectCommand
         command.SetAction(result =>
         {
             var painter = DeductivePictures.Painter ?? throw new PldrException(
-                "inspect: this pldr is the NativeAOT build, which leaves out the plotting library (ScottPlot on SkiaSharp); use the JIT build: dotnet run --project src/PldrGen.Cli -- inspect …");
+                "inspect: this pldr has no plotting library (the NativeAOT build leaves ScottPlot out); use the JIT build: dotnet run --project src/PldrGen.Cli -- inspect …");
             string directory = model.ModelDirectory(result);
             var info = ModelResolver.Resolve(directory);
             var pldr = info.Load(directory);

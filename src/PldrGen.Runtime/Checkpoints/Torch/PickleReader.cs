@@ -5,7 +5,7 @@ using System.Text;
 namespace PldrGen.Runtime.Checkpoints.Torch;
 
 /// <summary>A pickled dict (dict or OrderedDict) in insertion order; keys are strings or numbers.</summary>
-public sealed class PickleDict
+sealed class PickleDict
 {
     public List<KeyValuePair<object?, object?>> Items { get; } = [];
 
@@ -15,13 +15,13 @@ public sealed class PickleDict
 }
 
 /// <summary>A global the pickle named (module and name), resolved only through <see cref="IPickleHost"/>.</summary>
-public sealed record PickleGlobal(string Module, string Name)
+sealed record PickleGlobal(string Module, string Name)
 {
     public override string ToString() => $"{Module}.{Name}";
 }
 
 /// <summary>What a restricted unpickler lets a pickle reach: a few named constructors and persistent ids.</summary>
-public interface IPickleHost
+interface IPickleHost
 {
     /// <summary>Returns the callable for a global, or throws: every global outside the allowed few is refused.</summary>
     object Global(PickleGlobal global);
@@ -38,7 +38,7 @@ public interface IPickleHost
 /// built here; every global goes through <see cref="IPickleHost"/>, so nothing is imported, constructed or called
 /// that the host does not allow. Every length is checked against the bytes left before it is read.
 /// </summary>
-public sealed class PickleReader(string source, byte[] data, IPickleHost host)
+sealed class PickleReader(string source, byte[] data, IPickleHost host)
 {
     readonly List<object?> _stack = [];
     readonly Stack<int> _marks = new();

@@ -15,7 +15,8 @@ public sealed class TorchFile : IDisposable
     readonly ZipArchive? _zip;
 
     public string Path { get; }
-    public object? Root { get; }
+    /// <summary>The unpickled object: dicts, lists, tuples, numbers, strings and tensors only.</summary>
+    internal object? Root { get; }
 
     TorchFile(string path, ZipArchive? zip, object? root) => (Path, _zip, Root) = (path, zip, root);
 

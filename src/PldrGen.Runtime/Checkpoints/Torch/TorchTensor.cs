@@ -17,16 +17,20 @@ public sealed record TorchStorageType(string Name, int ElementSize, TensorDType?
 }
 
 /// <summary>One storage of a torch checkpoint: its elements are read only when a tensor that uses them is.</summary>
-public sealed class TorchStorage(string key, TorchStorageType type, long count, Func<long, byte[]> read)
+public sealed class TorchStorage
 {
+    readonly Func<long, byte[]> _read;
     byte[]? _bytes;
 
-    public string Key { get; } = key;
-    public TorchStorageType Type { get; } = type;
-    public long Count { get; } = count;
+    internal TorchStorage(string key, TorchStorageType type, long count, Func<long, byte[]> read) =>
+        (Key, Type, Count, _read) = (key, type, count, read);
+
+    public string Key { get; }
+    public TorchStorageType Type { get; }
+    public long Count { get; }
 
     /// <summary>The raw little-endian elements (Count × element size bytes).</summary>
-    public byte[] Bytes => _bytes ??= read(Count * Type.ElementSize);
+    public byte[] Bytes => _bytes ??= _read(Count * Type.ElementSize);
 }
 
 /// <summary>A tensor as torch rebuilds it: a view (offset, shape, strides in elements) of a storage.</summary>

@@ -49,6 +49,12 @@ public static partial class PldrCli
             PullCommand.Create(stdout, stderr, cancel),
             ModelsCommand.Create(stdout),
             SpecCommand.Create(stdout),
+            ConvertCommand.Create(stdout),
+            PerplexityCommand.Create(stdout, stderr),
+            ScoreCommand.Create(stdout),
+            OrderParameterCommand.Create(stdout),
+            InvarianceCommand.Create(stdout),
+            InspectCommand.Create(stdout),
         };
         string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
         if (args.Length == 0)

@@ -15,7 +15,7 @@ namespace PldrGen.Runtime.Kernels;
 /// the rest. Workers spin briefly for the next ticket before sleeping on their event, so a decode step's many short
 /// loops do not pay a futex wake each.
 /// </remarks>
-public sealed unsafe class CpuWorkers
+sealed unsafe class CpuWorkers
 {
     /// <summary>One worker per core, shared by every model in the process.</summary>
     public static CpuWorkers Shared { get; } = new(Environment.ProcessorCount);

@@ -47,9 +47,8 @@ static class VsLlamaCpp
                     Record(results, $"pldr {label} {prompt}", Child("pldr", checkpoint, pldr, prompt, threads));
                     Record(results, $"llama {label} {prompt}", Child("llama", Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf, prompt, threads));
                 }
-            Console.Error.Write($"round {round + 1} ");
+            Console.Error.WriteLine($"round {round + 1} done");
         }
-        Console.Error.WriteLine();
 
         Console.WriteLine();
         Console.WriteLine("tok/s (median)                     prompt | PldrGen prefill / decode | llama.cpp prefill / decode | PldrGen ÷ llama.cpp prefill / decode");
@@ -161,6 +160,7 @@ static class VsLlamaCpp
     {
         if (!results.TryGetValue(key, out var list)) results[key] = list = [];
         list.Add(result);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}: prefill {result.PrefillTokS:F1} tok/s, decode {result.DecodeTokS:F1} tok/s, peak {result.PeakMiB:F0} MiB"));
     }
 
     /// <summary>VmHWM of this process: the peak resident set, in MiB.</summary>

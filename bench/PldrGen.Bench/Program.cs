@@ -14,4 +14,5 @@ if (args.Length > 0 && args[0] == "vs-llama-child") return VsLlamaCpp.RunChild(a
 if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run();
 if (args.Length > 0 && args[0] == "metric-learner") return MetricLearnerProbe.Run();
 if (args.Length > 0 && args[0] == "prefill") return PrefillProbe.Run();
+if (args.Length > 0 && args[0] == "const-shapes") return ConstShapeProbe.Run();
 return RatioReport.Run(args);

@@ -100,6 +100,10 @@ partial class PldrGenerator
         foreach (var key in new[] { "layer_norm_eps", "rope_theta" })
             if (values.TryGetValue(key, out var v) && !((double)v! > 0))
                 diagnostics.Add(Diagnostic("PLDR0005", Where(key), key, Format(v)));
+        // The epsilon is emitted as a float literal: out of float's range it would read `Infinityf` or `0f`.
+        if (values.TryGetValue("layer_norm_eps", out var eps) && (double)eps! > 0 && !((float)(double)eps! is > 0 and < float.PositiveInfinity))
+            diagnostics.Add(Diagnostic("PLDR0016", Where("layer_norm_eps"), "layer_norm_eps", byKey["layer_norm_eps"].Value!,
+                "a positive float32 (1.4E-45 to 3.4028235E+38)"));
         if (diagnostics.Any(IsError)) return null;
 
         int heads = Int("num_attention_heads", 1);

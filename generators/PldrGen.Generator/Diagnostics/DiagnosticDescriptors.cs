@@ -63,6 +63,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutOfRange = Error("PLDR0016", "Value out of range",
         "'{0}' is {1} but must be {2}");
 
+    public static readonly DiagnosticDescriptor SpecTooLarge = Error("PLDR0017", "Spec too large",
+        "The spec has {0} characters, more than the {1} a spec may have. A spec is a few dozen 'key: value' lines.");
+
     public static readonly DiagnosticDescriptor InternalError = Error("PLDR0099", "PldrGen failed",
         "PldrGen could not process this spec ({0}). This is a bug in PldrGen; please report it with the spec.");
 
@@ -70,7 +73,7 @@ public static class DiagnosticDescriptors
     {
         YamlSyntax, UnknownKey, MissingKey, WrongType, NonPositive, HiddenSizeMismatch, OddHeadDim, UnknownCustomG,
         MetricLearnerOnCustomG, MetricLearnerMissing, DuplicateClass, InvalidIdentifier, DuplicateKey, NotAMapping,
-        TooLarge, OutOfRange, InternalError,
+        TooLarge, OutOfRange, SpecTooLarge, InternalError,
     }.ToDictionary(d => d.Id);
 
     public static DiagnosticDescriptor ById(string id) => All[id];

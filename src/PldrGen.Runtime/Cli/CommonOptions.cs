@@ -35,8 +35,13 @@ sealed class ModelOptions
         if (ids is not null) return ParseIds(ids, "--tokens") is { Length: > 0 } parsed ? parsed
             : throw new PldrException("--tokens: give at least one token id");
         if (tokenizer is null) throw new PldrException("--prompt needs the model's tokenizer.model; give --tokens instead");
+        if (text?.Length > MaxPromptChars)
+            throw new PldrException($"--prompt: {text.Length} characters, more than the {MaxPromptChars} a prompt may have (no model has a context that long)");
         return tokenizer.EncodePrompt(text ?? "");
     }
+
+    /// <summary>Longer prompts cannot fit any context, and tokenizing costs memory in proportion to the text.</summary>
+    public const int MaxPromptChars = 256 << 10;
 
     public static int[] ParseIds(string ids, string option)
     {
@@ -53,7 +58,7 @@ sealed class ModelOptions
     public static PldrTokenizer? TokenizerOf(string modelDirectory)
     {
         string path = Path.Combine(modelDirectory, "tokenizer.model");
-        return File.Exists(path) ? PldrTokenizer.Load(path) : null;
+        return File.Exists(path) || Directory.Exists(path) ? PldrTokenizer.Load(path) : null; // Load refuses a folder
     }
 }
 

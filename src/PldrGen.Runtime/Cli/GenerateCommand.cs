@@ -67,6 +67,7 @@ static class GenerateCommand
             {
                 var tokenizer = ModelOptions.TokenizerOf(directory);
                 var prompt = model.PromptTokens(result, tokenizer);
+                TextGeneration.CheckPromptFits(prompt, info.Config.MaxPositionEmbeddings); // before the prompt is echoed
 
                 pldr.UseKvCache = !result.GetValue(noKvCache);
                 pldr.UseGCache = !result.GetValue(noGCache);

@@ -34,20 +34,18 @@ public static class PldrCli
         {
             return parsed.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
         }
-        catch (PldrException e)
+        catch (Exception e) when (e is PldrException or IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"pldr: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"pldr: {e.Message}");
+            stderr.WriteLine($"pldr: {OneLine(e.Message)}");
             return 1;
         }
         catch (Exception e)
         {
-            stderr.WriteLine($"pldr: internal error ({e.GetType().Name}: {e.Message}); please report it");
+            stderr.WriteLine($"pldr: internal error ({e.GetType().Name}: {OneLine(e.Message)}); please report it");
             return 70;
         }
     }
+
+    /// <summary>A message on one line: names taken from files (a tensor, a key) may hold line breaks.</summary>
+    static string OneLine(string message) => string.Concat(message.Select(c => char.IsControl(c) ? ' ' : c));
 }

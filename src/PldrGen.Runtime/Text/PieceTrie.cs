@@ -5,12 +5,11 @@ namespace PldrGen.Runtime.Text;
 /// Walks are bounded by the longest piece (<see cref="ModelValidation.MaxPieceBytes"/>), so matching at every position
 /// of a text costs at most that many steps per byte.
 /// </summary>
-sealed class PieceTrie
+/// <param name="maxNodes">The total bytes of the pieces to come, which bounds the nodes: sized once, never regrown.</param>
+sealed class PieceTrie(int maxNodes)
 {
-    readonly Dictionary<long, int> _edges = [];   // (node << 8 | byte) -> child node
-    readonly List<int> _pieceAtNode = [-1];         // piece id ending at each node, -1 for none
-
-    public int NodeCount => _pieceAtNode.Count;
+    readonly Dictionary<long, int> _edges = new(maxNodes);   // (node << 8 | byte) -> child node
+    readonly List<int> _pieceAtNode = new(maxNodes + 1) { -1 }; // piece id ending at each node, -1 for none
 
     public void Add(ReadOnlySpan<byte> text, int id)
     {

@@ -46,7 +46,7 @@ public sealed class PldrTokenizer
         if (missing >= 0) throw new InvalidDataException($"byte piece {BytePieces.Name(missing)} is missing");
 
         var charsMap = model.PrecompiledCharsMap.Length > 0 ? new PrecompiledCharsMap(model.PrecompiledCharsMap) : null;
-        var userDefined = new PieceTrie();
+        var userDefined = new PieceTrie(_pieces.Where(p => p.Type == PieceType.UserDefined).Sum(p => Encoding.UTF8.GetByteCount(p.Text)));
         for (int id = 0; id < _pieces.Count; id++)
             if (_pieces[id].Type == PieceType.UserDefined) userDefined.Add(Encoding.UTF8.GetBytes(_pieces[id].Text), id);
         _normalizer = new SentencePieceNormalizer(charsMap, userDefined);

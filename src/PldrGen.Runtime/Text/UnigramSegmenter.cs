@@ -14,17 +14,19 @@ sealed class UnigramSegmenter
 
     readonly IReadOnlyList<ModelPiece> _pieces;
     readonly int _unknownId;
-    readonly PieceTrie _trie = new();
+    readonly PieceTrie _trie;
     readonly float _minScore = float.MaxValue, _maxScore = FloatMin;
 
     public UnigramSegmenter(IReadOnlyList<ModelPiece> pieces, int unknownId)
     {
         _pieces = pieces;
         _unknownId = unknownId;
+        static bool InTrie(ModelPiece p) => p.Type is PieceType.Normal or PieceType.UserDefined or PieceType.Unused;
+        _trie = new PieceTrie(pieces.Where(InTrie).Sum(p => Encoding.UTF8.GetByteCount(p.Text)));
         for (int id = 0; id < pieces.Count; id++)
         {
             var piece = pieces[id];
-            if (piece.Type is PieceType.Normal or PieceType.UserDefined or PieceType.Unused) _trie.Add(Encoding.UTF8.GetBytes(piece.Text), id);
+            if (InTrie(piece)) _trie.Add(Encoding.UTF8.GetBytes(piece.Text), id);
             if (piece.Type != PieceType.Normal) continue;
             _minScore = Math.Min(_minScore, piece.Score);
             _maxScore = Math.Max(_maxScore, piece.Score);

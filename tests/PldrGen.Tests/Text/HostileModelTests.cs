@@ -84,4 +84,21 @@ public class HostileModelTests
         var e = Assert.Throws<PldrException>(() => PldrTokenizer.Load(path));
         Assert.Equal($"{path}: not a PLDR-LLM SentencePiece model: piece 4096 has 60000 bytes, more than the 64 a piece may have", e.Message);
     }
+
+    [Fact]
+    public void A_model_at_the_size_limit_of_distinct_long_pieces_loads_within_200_MB()
+    {
+        // The worst case for the piece trie: every piece 64 bytes long and sharing no prefix, up to the 4 MiB limit.
+        var random = new Random(11);
+        using var dir = new TempDirectory();
+        long budget = PldrTokenizer.MaxModelBytes - new FileInfo(Fixtures.PydocTokenizer).Length;
+        var pieces = Enumerable.Range(0, (int)(budget / 70)).Select(_ => new string([.. Enumerable.Range(0, 64).Select(_ => (char)random.Next('!', '~'))]));
+        string path = WithPieces(dir, pieces, type: 1);
+        Assert.InRange(new FileInfo(path).Length, PldrTokenizer.MaxModelBytes * 9 / 10, PldrTokenizer.MaxModelBytes);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var tokenizer = PldrTokenizer.Load(path);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before; // 151 MB measured; 368 MB while the trie regrew
+        Assert.True(allocated < 200L << 20, $"loading allocated {allocated >> 20} MB");
+        Assert.True(tokenizer.VocabSize > 55_000);
+    }
 }

@@ -10,16 +10,13 @@ namespace PldrGen.Runtime.Checkpoints;
 /// </summary>
 static class JsonInput
 {
-    /// <exception cref="PldrException">The bytes are not UTF-8, not JSON, or hold a string that is not text.</exception>
+    /// <summary><see cref="Open"/>, then <see cref="RequireText"/> over the whole document.</summary>
     public static JsonDocument Parse(byte[] json, string path, string what)
     {
-        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new PldrException($"{path}: {what} is not valid UTF-8");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(json); }
-        catch (JsonException e) { throw new PldrException($"{path}: {what} is not valid JSON ({e.Message})", e); }
+        var doc = Open(json, path, what);
         try
         {
-            CheckStrings(doc.RootElement, path, field: "");
+            RequireText(doc.RootElement, path);
             return doc;
         }
         catch
@@ -28,6 +25,18 @@ static class JsonInput
             throw;
         }
     }
+
+    /// <summary>Parses without reading strings yet, so that a caller can check sizes first.</summary>
+    /// <exception cref="PldrException">The bytes are not UTF-8 or not JSON.</exception>
+    public static JsonDocument Open(byte[] json, string path, string what)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(json)) throw new PldrException($"{path}: {what} is not valid UTF-8");
+        try { return JsonDocument.Parse(json); }
+        catch (JsonException e) { throw new PldrException($"{path}: {what} is not valid JSON ({e.Message})", e); }
+    }
+
+    /// <exception cref="PldrException">A string or property name under <paramref name="root"/> is not text.</exception>
+    public static void RequireText(JsonElement root, string path) => CheckStrings(root, path, field: "");
 
     static void CheckStrings(JsonElement e, string path, string field)
     {

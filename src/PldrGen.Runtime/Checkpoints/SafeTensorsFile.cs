@@ -78,12 +78,13 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         var tensors = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        using (var doc = JsonInput.Parse(header.ToArray(), path, "the header"))
+        using (var doc = JsonInput.Open(header.ToArray(), path, "the header"))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: the header is not a JSON object");
             int entries = root.GetPropertyCount() + (root.TryGetProperty("__metadata__", out var m) && m.ValueKind == JsonValueKind.Object ? m.GetPropertyCount() : 0);
             if (entries > MaxEntries) throw new PldrException($"{path}: the header has {entries} tensors and metadata entries, more than the {MaxEntries} this reader takes");
+            JsonInput.RequireText(root, path);
             foreach (var property in root.EnumerateObject())
             {
                 if (property.Name == "__metadata__")

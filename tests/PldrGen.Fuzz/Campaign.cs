@@ -29,7 +29,7 @@ static class Campaign
 
         for (int i = 0; i < options.Inputs; i++)
         {
-            byte[] input = mutator.Mutate(new Random(HashCode.Combine(options.Seed, i)));
+            byte[] input = mutator.Mutate(new Random(unchecked(options.Seed * 1_000_003 + i))); // not HashCode: it differs per process
             File.WriteAllBytes(path, input);
             var (result, elapsed, allocated) = Measure(target, path);
             string? problem = result.Problem

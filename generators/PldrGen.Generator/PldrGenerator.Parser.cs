@@ -23,7 +23,7 @@ partial class PldrGenerator
         var start = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
         if (text.Length > MaxSpecChars)
         {
-            diagnostics.Add(Diagnostic("PLDR0017", start, text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            diagnostics.Add(Diagnostic("PLDR0020", start, text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 MaxSpecChars.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             return entries;
         }

@@ -41,6 +41,8 @@ static class Campaign
             maxMs = Math.Max(maxMs, elapsed.TotalMilliseconds);
             maxMb = Math.Max(maxMb, allocated / 1048576.0);
             if (outcome == Outcome.Bad) Report(target, options, i, input, problem!);
+            if ((i + 1) % 1_000 == 0 && options.Inputs > 10_000)
+                Console.WriteLine($"  {target.Name} seed {options.Seed}: {i + 1} inputs, {counts[0]} rejected, {counts[1]} accepted, {counts[2]} bad, {clock.Elapsed.TotalSeconds:F0} s");
         }
         Console.WriteLine($"{target.Name,-16} {options.Inputs,8} {counts[0],9} {counts[1],9} {counts[2],5} {maxMs,10:F0} {maxMb,7:F1} {clock.Elapsed.TotalSeconds,8:F0}");
         return counts[(int)Outcome.Bad];

@@ -76,7 +76,7 @@ public class HostileSpecTests
     {
         string yaml = Spec + "# " + new string('x', 1 << 20) + "\n";
         var d = Assert.Single(Diagnose(yaml));
-        Assert.Equal("PLDR0017", d.Id);
+        Assert.Equal("PLDR0020", d.Id);
         Assert.Equal($"The spec has {yaml.Length} characters, more than the 1048576 a spec may have. A spec is a few dozen 'key: value' lines.", d.GetMessage(CultureInfo.InvariantCulture));
         Assert.Equal(0, d.Location.SourceSpan.Start);
     }

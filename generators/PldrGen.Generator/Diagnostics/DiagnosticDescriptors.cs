@@ -63,7 +63,7 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutOfRange = Error("PLDR0016", "Value out of range",
         "'{0}' is {1} but must be {2}");
 
-    public static readonly DiagnosticDescriptor SpecTooLarge = Error("PLDR0017", "Spec too large",
+    public static readonly DiagnosticDescriptor SpecTooLarge = Error("PLDR0020", "Spec too large",
         "The spec has {0} characters, more than the {1} a spec may have. A spec is a few dozen 'key: value' lines.");
 
     public static readonly DiagnosticDescriptor InternalError = Error("PLDR0099", "PldrGen failed",

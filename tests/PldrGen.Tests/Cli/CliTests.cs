@@ -164,7 +164,7 @@ public sealed class CliTests
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
         string prompt = new string('a', length).Replace("aaaa", "ab c");
         long before = GC.GetAllocatedBytesForCurrentThread();
-        int exit = PldrGen.Runtime.Cli.PldrCli.Run(["generate", "--model", Demo, "--prompt", prompt], stdout, stderr);
+        int exit = PldrGen.CommandLine.PldrCli.Run(["generate", "--model", Demo, "--prompt", prompt], stdout, stderr);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(1, exit);
         Assert.Equal("", stdout.ToString());

@@ -1,7 +1,9 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis.Text;
+using PldrGen.Generator.Diagnostics;
 using PldrGen.Generator.Model;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -10,6 +12,26 @@ namespace PldrGen.Generator;
 
 partial class PldrGenerator
 {
+    /// <summary>Reads and validates one spec. Never throws: an unexpected failure becomes PLDR0099 at the file start.</summary>
+    internal static ParsedSpec Parse(string path, SourceText? text)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        text ??= SourceText.From(string.Empty);
+        try
+        {
+            var entries = ReadYaml(path, text, diagnostics);
+            if (diagnostics.Count > 0) return new ParsedSpec(null, diagnostics.ToImmutableArray(), null);
+            var spec = Validate(path, text, entries, diagnostics, out var classNameLocation);
+            return new ParsedSpec(spec, diagnostics.ToImmutableArray(), classNameLocation);
+        }
+        catch (Exception e)
+        {
+            var start = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.InternalError, start, e.GetType().Name + ": " + e.Message));
+            return new ParsedSpec(null, diagnostics.ToImmutableArray(), null);
+        }
+    }
+
     /// <summary>One <c>key: value</c> line of a spec, with both positions. Value is null for a non-scalar value.</summary>
     internal sealed record SpecEntry(string Key, SpecLocation KeyLocation, string? Value, bool Quoted, string ValueKind, SpecLocation ValueLocation);
 
@@ -23,7 +45,7 @@ partial class PldrGenerator
         var start = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
         if (text.Length > MaxSpecChars)
         {
-            diagnostics.Add(Diagnostic("PLDR0020", start, text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.SpecTooLarge, start, text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 MaxSpecChars.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             return entries;
         }
@@ -32,7 +54,7 @@ partial class PldrGenerator
         int control = yaml.IndexOfAny(ForbiddenControls);
         if (control >= 0)
         {
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, new Mark(control, 1, 1), new Mark(control + 1, 1, 1)),
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, new Mark(control, 1, 1), new Mark(control + 1, 1, 1)),
                 $"control character U+{(int)yaml[control]:X4} is not allowed in YAML"));
             return entries;
         }
@@ -40,7 +62,7 @@ partial class PldrGenerator
         int tooDeep = TooDeepBracket(yaml);
         if (tooDeep >= 0)
         {
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, new Mark(tooDeep, 1, 1), new Mark(tooDeep + 1, 1, 1)),
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, new Mark(tooDeep, 1, 1), new Mark(tooDeep + 1, 1, 1)),
                 $"the value is nested deeper than {MaxDepth} levels"));
             return entries;
         }
@@ -53,7 +75,7 @@ partial class PldrGenerator
             if (!parser.TryConsume<MappingStart>(out _))
             {
                 var current = parser.Current!;
-                diagnostics.Add(Diagnostic("PLDR0014", At(path, text, current.Start, current.End), Describe(current)));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotAMapping, At(path, text, current.Start, current.End), Describe(current)));
                 return entries;
             }
             while (!parser.TryConsume<MappingEnd>(out _))
@@ -63,7 +85,7 @@ partial class PldrGenerator
                 var keyLocation = At(path, text, keyEvent.Start, keyEnd);
                 if (keyEvent is not Scalar key)
                 {
-                    diagnostics.Add(Diagnostic("PLDR0014", keyLocation, "a key that is not a plain name"));
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotAMapping, keyLocation, "a key that is not a plain name"));
                     return entries;
                 }
                 var valueEvent = parser.Current!;
@@ -81,20 +103,20 @@ partial class PldrGenerator
             if (!parser.Accept<StreamEnd>(out _))
             {
                 var next = parser.Current!;
-                diagnostics.Add(Diagnostic("PLDR0014", At(path, text, next.Start, next.End), "a second document"));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotAMapping, At(path, text, next.Start, next.End), "a second document"));
             }
         }
         catch (YamlException e)
         {
             // YamlDotNet's messages end with a period; the descriptor adds its own.
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
         }
         catch (InvalidOperationException e)
         {
             // YamlDotNet 16.3 fails this way on some malformed documents (one that starts with '...'): locate it at
             // the last event it read.
             var at = parser.Current?.End ?? Mark.Empty;
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, at, at), e.Message.TrimEnd('.')));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, at, at), e.Message.TrimEnd('.')));
         }
         return entries;
     }

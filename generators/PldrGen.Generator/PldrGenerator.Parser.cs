@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis.Text;
 using PldrGen.Generator.Diagnostics;
 using PldrGen.Generator.Model;
@@ -41,7 +42,31 @@ partial class PldrGenerator
     internal static List<SpecEntry> ReadYaml(string path, SourceText text, List<DiagnosticInfo> diagnostics)
     {
         var entries = new List<SpecEntry>();
-        var parser = new Parser(new System.IO.StringReader(text.ToString()));
+        var start = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
+        if (text.Length > MaxSpecChars)
+        {
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.SpecTooLarge, start, text.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                MaxSpecChars.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            return entries;
+        }
+        string yaml = text.ToString();
+        // YAML allows no C0 control character but tab and line breaks; YamlDotNet reads NUL as the end of the input.
+        int control = yaml.IndexOfAny(ForbiddenControls);
+        if (control >= 0)
+        {
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, new Mark(control, 1, 1), new Mark(control + 1, 1, 1)),
+                $"control character U+{(int)yaml[control]:X4} is not allowed in YAML"));
+            return entries;
+        }
+        // YamlDotNet's scanner looks ahead through every open bracket, costing the square of the depth: count first.
+        int tooDeep = TooDeepBracket(yaml);
+        if (tooDeep >= 0)
+        {
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, new Mark(tooDeep, 1, 1), new Mark(tooDeep + 1, 1, 1)),
+                $"the value is nested deeper than {MaxDepth} levels"));
+            return entries;
+        }
+        var parser = new Parser(new System.IO.StringReader(yaml));
         try
         {
             parser.Consume<StreamStart>();
@@ -86,7 +111,40 @@ partial class PldrGenerator
             // YamlDotNet's messages end with a period; the descriptor adds its own.
             diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet 16.3 fails this way on some malformed documents (one that starts with '...'): locate it at
+            // the last event it read.
+            var at = parser.Current?.End ?? Mark.Empty;
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, at, at), e.Message.TrimEnd('.')));
+        }
         return entries;
+    }
+
+    /// <summary>Specs are a few dozen lines: past this size or depth a file is not a spec, and parsing it would cost seconds.</summary>
+    const int MaxSpecChars = 1 << 20, MaxDepth = 64;
+
+    static readonly char[] ForbiddenControls = [.. Enumerable.Range(0, 32).Where(c => c is not ('\t' or '\n' or '\r')).Select(c => (char)c), '\u007F'];
+
+    /// <summary>
+    /// The index of the first '[' or '{' that opens level <see cref="MaxDepth"/> + 1, or -1. Brackets in comments do
+    /// not count; brackets in quotes do, which refuses only specs no key could accept anyway.
+    /// </summary>
+    static int TooDeepBracket(string yaml)
+    {
+        int depth = 0;
+        for (int i = 0; i < yaml.Length; i++)
+        {
+            char c = yaml[i];
+            if (c == '#' && (i == 0 || yaml[i - 1] is ' ' or '\t' or '\n' or '\r'))
+            {
+                while (i < yaml.Length && yaml[i] is not ('\n' or '\r')) i++;
+                continue;
+            }
+            if (c is '[' or '{' && ++depth > MaxDepth) return i;
+            if (c is ']' or '}' && depth > 0) depth--;
+        }
+        return -1;
     }
 
     static string Describe(ParsingEvent e) => e switch
@@ -107,6 +165,8 @@ partial class PldrGenerator
             var e = parser.Current!;
             switch (e)
             {
+                case SequenceStart or MappingStart when flow.Count == MaxDepth:
+                    throw new YamlException(e.Start, e.End, $"the value is nested deeper than {MaxDepth} levels");
                 case SequenceStart s:
                     flow.Push(s.Style == SequenceStyle.Flow);
                     break;

@@ -83,6 +83,10 @@ partial class PldrGenerator
         foreach (var key in new[] { SpecKeys.LayerNormEps, SpecKeys.RopeTheta })
             if (values.TryGetValue(key, out var v) && !((double)v! > 0))
                 diagnostics.Add(Diagnostic(DiagnosticDescriptors.NonPositive, Where(key), key, Format(v)));
+        // The epsilon is emitted as a float literal: out of float's range it would read `Infinityf` or `0f`.
+        if (values.TryGetValue(SpecKeys.LayerNormEps, out var eps) && (double)eps! > 0 && !((float)(double)eps! is > 0 and < float.PositiveInfinity))
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, Where(SpecKeys.LayerNormEps), SpecKeys.LayerNormEps, byKey[SpecKeys.LayerNormEps].Value!,
+                "a positive float32 (1.4E-45 to 3.4028235E+38)"));
         if (diagnostics.Any(IsError)) return null;
 
         int heads = Int(SpecKeys.NumAttentionHeads, 1);

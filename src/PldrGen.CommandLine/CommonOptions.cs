@@ -46,20 +46,41 @@ sealed class ModelOptions
             prompt = ParseIds(ids, "--tokens") is { Length: > 0 } parsed ? parsed : throw new PldrException("--tokens: give at least one token id");
         else
         {
-            text = text == "-" || file == "-" || (text is null && file is null && Console.IsInputRedirected) ? Console.In.ReadToEnd()
-                : file is not null ? ReadPromptFile(file) : text;
+            bool fromStdin = text == "-" || file == "-" || (text is null && file is null && Console.IsInputRedirected);
+            string source = fromStdin ? "standard input" : file is not null ? "--prompt-file" : "--prompt";
+            text = fromStdin ? ReadStandardInput() : file is not null ? ReadPromptFile(file) : text;
             if (tokenizer is null) throw new PldrException("a text prompt needs the model's tokenizer.model; give --tokens instead");
+            if (text?.Length > MaxPromptChars)
+                throw new PldrException($"{source}: {text.Length} characters, more than the {MaxPromptChars} a prompt may have (no model has a context that long)");
             prompt = tokenizer.EncodePrompt(text ?? "");
         }
         foreach (int id in prompt)
             if (id >= config.VocabSize) throw new PldrException($"--tokens: token id {id} is outside the vocabulary (0..{config.VocabSize - 1})");
-        if (prompt.Length > config.MaxPositionEmbeddings)
-            throw new PldrException($"the prompt has {prompt.Length} tokens, more than the model's context of {config.MaxPositionEmbeddings} positions");
+        TextGeneration.CheckPromptFits(prompt, config.MaxPositionEmbeddings);
         return prompt;
     }
 
-    static string ReadPromptFile(string path) =>
-        File.Exists(path) ? File.ReadAllText(path) : throw new PldrException($"--prompt-file: {path}: file not found");
+    /// <summary>Longer prompts cannot fit any context, and tokenizing costs memory in proportion to the text.</summary>
+    public const int MaxPromptChars = 256 << 10;
+
+    // One character past the limit is enough to refuse: standard input may never end.
+    static string ReadStandardInput()
+    {
+        var buffer = new char[MaxPromptChars + 1];
+        return new string(buffer, 0, Console.In.ReadBlock(buffer, 0, buffer.Length));
+    }
+
+    // UTF-8 takes at most 4 bytes a character: a file past that many bytes holds a prompt past the limit.
+    static string ReadPromptFile(string path)
+    {
+        try
+        {
+            // An empty file is an empty prompt; InputFile refuses it only because a pipe or a device reports no size.
+            return File.Exists(path) && new FileInfo(path).Length == 0 ? ""
+                : System.Text.Encoding.UTF8.GetString(InputFile.ReadAll(path, 4L * MaxPromptChars, "prompt"));
+        }
+        catch (PldrException e) { throw new PldrException($"--prompt-file: {e.Message}", e); }
+    }
 
     public static int[] ParseIds(string ids, string option)
     {
@@ -76,7 +97,7 @@ sealed class ModelOptions
     public static PldrTokenizer? TokenizerOf(string modelDirectory)
     {
         string path = Path.Combine(modelDirectory, "tokenizer.model");
-        return File.Exists(path) ? PldrTokenizer.Load(path) : null;
+        return File.Exists(path) || Directory.Exists(path) ? PldrTokenizer.Load(path) : null; // Load refuses a folder
     }
 }
 

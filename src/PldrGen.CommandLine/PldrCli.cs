@@ -82,22 +82,17 @@ public static partial class PldrCli
         catch (OutputClosedException e)
         {
             if (e.BrokenPipe) return 0; // the reader has read enough
-            stderr.WriteLine($"pldr: cannot write to standard output ({e.Message})");
+            stderr.WriteLine($"pldr: cannot write to standard output ({OneLine(e.Message)})");
             return 1;
         }
-        catch (PldrException e)
+        catch (Exception e) when (e is PldrException or IOException or UnauthorizedAccessException)
         {
-            stderr.WriteLine($"pldr: {e.Message}");
-            return 1;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            stderr.WriteLine($"pldr: {e.Message}");
+            stderr.WriteLine($"pldr: {OneLine(e.Message)}");
             return 1;
         }
         catch (Exception e)
         {
-            stderr.WriteLine($"pldr: internal error ({e.GetType().Name}: {e.Message}); please report it");
+            stderr.WriteLine($"pldr: internal error ({e.GetType().Name}: {OneLine(e.Message)}); please report it");
             return 70;
         }
     }
@@ -116,4 +111,7 @@ public static partial class PldrCli
 
     [GeneratedRegex(@"Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'\.?")]
     private static partial Regex TypeError();
+
+    /// <summary>A message on one line: names taken from files (a tensor, a key) may hold line breaks.</summary>
+    static string OneLine(string message) => string.Concat(message.Select(c => char.IsControl(c) ? ' ' : c));
 }

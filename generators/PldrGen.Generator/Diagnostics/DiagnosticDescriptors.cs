@@ -70,6 +70,9 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor IlgpuModelName = Error("PLDR0019", "class_name is another spec's ILGPU model",
         "Type '{0}' is the ILGPU model that spec '{1}' generates for its class; choose another class_name");
 
+    public static readonly DiagnosticDescriptor SpecTooLarge = Error("PLDR0020", "Spec too large",
+        "The spec has {0} characters, more than the {1} a spec may have. A spec is a few dozen 'key: value' lines.");
+
     public static readonly DiagnosticDescriptor InternalError = Error("PLDR0099", "PldrGen failed",
         "PldrGen could not process this spec ({0}). This is a bug in PldrGen; please report it with the spec.");
 }

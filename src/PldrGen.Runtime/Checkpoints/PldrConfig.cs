@@ -51,16 +51,14 @@ public sealed record PldrConfig(
         return null;
     }
 
+    /// <summary>The largest config.json read: real ones are under 2 KB.</summary>
+    public const long MaxFileBytes = 1 << 20;
+
     /// <summary>Reads a Hugging Face pldrllm config.json, applying the config's own defaults and derivations.</summary>
     public static PldrConfig Load(string path)
     {
-        if (!File.Exists(path)) throw new PldrException($"{path}: file not found");
-        JsonDocument doc;
-        var bytes = File.ReadAllBytes(path);
-        if (!System.Text.Unicode.Utf8.IsValid(bytes)) throw new PldrException($"{path}: not valid UTF-8");
-        try { doc = JsonDocument.Parse(bytes); }
-        catch (JsonException e) { throw new PldrException($"{path}: not valid JSON ({e.Message})"); }
-        using (doc) return FromJson(path, doc.RootElement);
+        using var doc = JsonInput.Parse(InputFile.ReadAll(path, MaxFileBytes, "config.json"), path, "config.json");
+        return FromJson(path, doc.RootElement);
     }
 
     static PldrConfig FromJson(string path, JsonElement root)
@@ -72,8 +70,9 @@ public sealed record PldrConfig(
         int heads = RequiredInt(SpecKeys.NumAttentionHeads);
         if (heads <= 0) throw new PldrException($"{path}: num_attention_heads must be positive, found {heads}");
         int headDim = OptionalInt(SpecKeys.HeadDim) ?? RequiredInt(SpecKeys.HiddenSize) / heads;
-        int hidden = OptionalInt(SpecKeys.HiddenSize) ?? heads * headDim;
-        int intermediate = OptionalInt(SpecKeys.IntermediateSize) ?? (int)SpecDefaults.IntermediateSize(hidden);
+        // Derived sizes in 64 bits: in int, 2 heads of 2^30 channels would wrap to a negative hidden_size.
+        int hidden = OptionalInt(SpecKeys.HiddenSize) ?? Derived(SpecKeys.HiddenSize, "num_attention_heads × head_dim", (long)heads * headDim);
+        int intermediate = OptionalInt(SpecKeys.IntermediateSize) ?? Derived(SpecKeys.IntermediateSize, "hidden_size × 8 / 3", SpecDefaults.IntermediateSize(hidden));
         string? customG = root.TryGetProperty(SpecKeys.CustomGType, out var cg) && cg.ValueKind == JsonValueKind.String ? cg.GetString() : null;
         return new PldrConfig(
             VocabSize: RequiredInt(SpecKeys.VocabSize), HiddenSize: hidden, IntermediateSize: intermediate,
@@ -88,6 +87,9 @@ public sealed record PldrConfig(
             AttentionBias: OptionalBool(SpecKeys.AttentionBias) ?? SpecDefaults.AttentionBias, GluBias: OptionalBool(SpecKeys.GluBias) ?? SpecDefaults.GluBias,
             FinalBias: OptionalBool(SpecKeys.FinalBias) ?? SpecDefaults.FinalBias);
 
+        int Derived(string name, string formula, long value) =>
+            value is > 0 and <= int.MaxValue ? (int)value
+            : throw new PldrException($"{path}: {name} is missing and {formula} = {value.ToString(CultureInfo.InvariantCulture)} is not a size (1 to {int.MaxValue}); give {name}");
         int RequiredInt(string name) => OptionalInt(name) ?? throw new PldrException($"{path}: required field '{name}' is missing");
         int? OptionalInt(string name) =>
             !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
@@ -95,8 +97,8 @@ public sealed record PldrConfig(
             : throw new PldrException($"{path}: field '{name}' must be an integer, found {v}");
         double? OptionalDouble(string name) =>
             !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-            : v.ValueKind == JsonValueKind.Number ? v.GetDouble()
-            : throw new PldrException($"{path}: field '{name}' must be a number, found {v}");
+            : v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d) ? d
+            : throw new PldrException($"{path}: field '{name}' must be a finite number, found {v}");
         bool? OptionalBool(string name) =>
             !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
             : v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean()

@@ -22,7 +22,12 @@ public sealed record TensorEntry(string Name, TensorDType DType, int[] Shape, lo
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
-    const long MaxHeaderBytes = 100L << 20;
+    /// <summary>
+    /// The largest header read, and the most tensors and metadata entries in it. Real checkpoints have a few hundred
+    /// tensors in well under 1 MiB; at these limits a hostile header costs about 100 MB and a second, not 1.3 GB.
+    /// </summary>
+    public const long MaxHeaderBytes = 16L << 20;
+    public const int MaxEntries = 65_536;
 
     readonly MemoryMappedFile? _map;
     readonly MemoryMappedViewAccessor? _view;
@@ -42,10 +47,7 @@ public sealed unsafe class SafeTensorsFile : IDisposable
 
     public static SafeTensorsFile Open(string path)
     {
-        if (!File.Exists(path)) throw new PldrException($"{path}: file not found");
-        // A symbolic link (a Hub cache snapshot links to its blob) has the length of the file it points to.
-        var file = new FileInfo(path);
-        long fileLength = (file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file).Length;
+        long fileLength = InputFile.Length(path, long.MaxValue, "safetensors");
         if (fileLength < 8) throw new PldrException($"{path}: not a safetensors file ({fileLength} bytes, the 8-byte header length is missing)");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
@@ -55,6 +57,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         try
         {
             long headerLength = BinaryPrimitives.ReadInt64LittleEndian(new ReadOnlySpan<byte>(basePtr, 8));
+            if (headerLength > MaxHeaderBytes && 8 + headerLength <= fileLength)
+                throw new PldrException($"{path}: the header has {headerLength} bytes, more than the {MaxHeaderBytes} this reader takes");
             if (headerLength <= 0 || headerLength > MaxHeaderBytes || 8 + headerLength > fileLength)
                 throw new PldrException($"{path}: header length {headerLength} does not fit a file of {fileLength} bytes (truncated or not a safetensors file)");
             var header = new ReadOnlySpan<byte>(basePtr + 8, (int)headerLength);
@@ -74,20 +78,20 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         var tensors = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        JsonDocument doc;
-        if (!System.Text.Unicode.Utf8.IsValid(header)) throw new PldrException($"{path}: the header is not valid UTF-8");
-        try { doc = JsonDocument.Parse(header.ToArray()); }
-        catch (JsonException e) { throw new PldrException($"{path}: the header is not valid JSON ({e.Message})"); }
-        using (doc)
+        using (var doc = JsonInput.Open(header.ToArray(), path, "the header"))
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: the header is not a JSON object");
-            foreach (var property in doc.RootElement.EnumerateObject())
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: the header is not a JSON object");
+            int entries = root.GetPropertyCount() + (root.TryGetProperty("__metadata__", out var m) && m.ValueKind == JsonValueKind.Object ? m.GetPropertyCount() : 0);
+            if (entries > MaxEntries) throw new PldrException($"{path}: the header has {entries} tensors and metadata entries, more than the {MaxEntries} this reader takes");
+            JsonInput.RequireText(root, path);
+            foreach (var property in root.EnumerateObject())
             {
                 if (property.Name == "__metadata__")
                 {
                     if (property.Value.ValueKind == JsonValueKind.Object)
-                        foreach (var m in property.Value.EnumerateObject())
-                            metadata[m.Name] = m.Value.ToString();
+                        foreach (var entry in property.Value.EnumerateObject())
+                            metadata[entry.Name] = entry.Value.ToString();
                     continue;
                 }
                 tensors[property.Name] = ParseEntry(path, property.Name, property.Value, dataLength);
@@ -205,7 +209,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         return e.DType switch
         {
             TensorDType.I32 => MemoryMarshal.Cast<byte, int>(Bytes(e)).ToArray(),
-            TensorDType.I64 => Array.ConvertAll(MemoryMarshal.Cast<byte, long>(Bytes(e)).ToArray(), v => checked((int)v)),
+            TensorDType.I64 => Array.ConvertAll(MemoryMarshal.Cast<byte, long>(Bytes(e)).ToArray(), v => v is >= int.MinValue and <= int.MaxValue ? (int)v
+                : throw new PldrException($"{Path}: tensor '{name}' holds {v}, which does not fit in 32 bits")),
             _ => throw new PldrException($"{Path}: tensor '{name}' is {e.DType}, expected I32 or I64"),
         };
     }

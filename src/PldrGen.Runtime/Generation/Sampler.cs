@@ -8,9 +8,14 @@ public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0, float
     /// <summary>Greedy decoding is top-k 1, as in the authors' code.</summary>
     public static SamplingOptions Greedy { get; } = new(TopK: 1);
 
+    /// <summary>Far below this, logits ÷ T overflow to infinity and every draw becomes token 0.</summary>
+    public const float MinTemperature = 1e-4f;
+
     public void Validate()
     {
         if (!(Temperature > 0 && Temperature <= 1)) throw new PldrException($"--temperature must be in (0, 1], got {Temperature}");
+        if (Temperature < MinTemperature)
+            throw new PldrException($"--temperature must be at least {MinTemperature} (logits ÷ T overflow below it; --greedy is the limit T → 0), got {Temperature}");
         if (TopK < 0) throw new PldrException($"--top-k must be 0 (off) or positive, got {TopK}");
         if (!(TopP > 0 && TopP <= 1)) throw new PldrException($"--top-p must be in (0, 1], got {TopP}");
     }

@@ -32,14 +32,20 @@ public sealed class GenerationResult
 /// <summary>The generation loop: prefill the prompt, then draw and decode one token at a time.</summary>
 public static class TextGeneration
 {
+    /// <exception cref="PldrException">The prompt has more tokens than the model has positions.</exception>
+    public static void CheckPromptFits(int[] prompt, int maxPositions)
+    {
+        if (prompt.Length > maxPositions)
+            throw new PldrException($"the prompt has {prompt.Length} tokens, more than the model's context of {maxPositions} positions");
+    }
+
     public static GenerationResult Run(IPldrModel model, int[] prompt, GenerationOptions options, Action<int>? onToken = null, CancellationToken cancel = default)
     {
         if (options.MaxNewTokens < 0) throw new PldrException($"--max-new-tokens must be ≥ 0, got {options.MaxNewTokens}");
         var sampler = new Sampler(options.Sampling, model.Info.Config.VocabSize);
         var result = new GenerationResult { Prompt = prompt };
         int maxPositions = model.Info.Config.MaxPositionEmbeddings;
-        if (prompt.Length > maxPositions)
-            throw new PldrException($"the prompt has {prompt.Length} tokens, more than the model's context of {maxPositions} positions");
+        CheckPromptFits(prompt, maxPositions);
 
         var clock = Stopwatch.StartNew();
         ReadOnlySpan<float> logits;

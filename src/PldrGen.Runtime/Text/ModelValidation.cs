@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace PldrGen.Runtime.Text;
 
 /// <summary>
@@ -6,11 +8,20 @@ namespace PldrGen.Runtime.Text;
 /// </summary>
 static class ModelValidation
 {
+    /// <summary>
+    /// The longest piece: sentencepiece trains pieces of at most 16 characters (64 bytes), the paper's longest has 48.
+    /// Matching tries every piece prefix at every byte, so this bounds the work per byte of text.
+    /// </summary>
+    public const int MaxPieceBytes = 64;
+
     /// <exception cref="InvalidDataException">The first setting that differs from a PLDR-LLM tokenizer.</exception>
     public static void Check(SentencePieceModel model)
     {
         var pieces = model.Pieces;
         Require(pieces.Count > PldrTokenizer.EndId, $"it has {pieces.Count} pieces");
+        int tooLong = pieces.FindIndex(p => Encoding.UTF8.GetByteCount(p.Text) > MaxPieceBytes);
+        if (tooLong >= 0)
+            throw new InvalidDataException($"piece {tooLong} has {Encoding.UTF8.GetByteCount(pieces[tooLong].Text)} bytes, more than the {MaxPieceBytes} a piece may have");
         Require(model.ModelType == SentencePieceModel.UnigramModelType, $"model type {model.ModelType} is not unigram");
         Require(model.ByteFallback, "byte fallback is off");
         Require(!model.TreatWhitespaceAsSuffix, "treat_whitespace_as_suffix is on");

@@ -46,7 +46,9 @@ public sealed class PldrTokenizer
         if (missing >= 0) throw new InvalidDataException($"byte piece {BytePieces.Name(missing)} is missing");
 
         var charsMap = model.PrecompiledCharsMap.Length > 0 ? new PrecompiledCharsMap(model.PrecompiledCharsMap) : null;
-        var userDefined = _pieces.Where(p => p.Type == PieceType.UserDefined).Select(p => Encoding.UTF8.GetBytes(p.Text)).ToList();
+        var userDefined = new PieceTrie(_pieces.Where(p => p.Type == PieceType.UserDefined).Sum(p => Encoding.UTF8.GetByteCount(p.Text)));
+        for (int id = 0; id < _pieces.Count; id++)
+            if (_pieces[id].Type == PieceType.UserDefined) userDefined.Add(Encoding.UTF8.GetBytes(_pieces[id].Text), id);
         _normalizer = new SentencePieceNormalizer(charsMap, userDefined);
         _segmenter = new UnigramSegmenter(_pieces, UnknownId);
     }
@@ -55,17 +57,18 @@ public sealed class PldrTokenizer
     /// <exception cref="PldrException">The file is missing, unreadable, or not a model this tokenizer reproduces.</exception>
     public static PldrTokenizer Load(string modelPath)
     {
-        if (!File.Exists(modelPath)) throw new PldrException($"{modelPath}: file not found");
+        var bytes = InputFile.ReadAll(modelPath, MaxModelBytes, "tokenizer model");
         try
         {
-            var model = SentencePieceModel.Parse(File.ReadAllBytes(modelPath));
+            var model = SentencePieceModel.Parse(bytes);
             ModelValidation.Check(model);
             return new PldrTokenizer(model);
         }
         catch (InvalidDataException e) { throw new PldrException($"{modelPath}: not a PLDR-LLM SentencePiece model: {e.Message}", e); }
-        catch (IOException e) { throw new PldrException($"{modelPath}: cannot read: {e.Message}", e); }
-        catch (UnauthorizedAccessException e) { throw new PldrException($"{modelPath}: cannot read: {e.Message}", e); }
     }
+
+    /// <summary>The largest .model file read: the paper's 32k-piece model has 0.8 MB.</summary>
+    public const long MaxModelBytes = 4L << 20;
 
     public int VocabSize => _pieces.Count;
 

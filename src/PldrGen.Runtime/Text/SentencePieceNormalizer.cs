@@ -8,7 +8,7 @@ namespace PldrGen.Runtime.Text;
 /// PLDR-LLM settings): charsmap rules (nmt_nfkc), user-defined pieces passed through untouched, leading, trailing and
 /// repeated spaces dropped, a "▁" in front, every space written as "▁". Works on UTF-8 bytes, as sentencepiece does.
 /// </summary>
-sealed class SentencePieceNormalizer(PrecompiledCharsMap? charsMap, IReadOnlyList<byte[]> userDefinedPieces)
+sealed class SentencePieceNormalizer(PrecompiledCharsMap? charsMap, PieceTrie userDefinedPieces)
 {
     public static ReadOnlySpan<byte> SpaceSymbol => "\u2581"u8;
     static ReadOnlySpan<byte> ReplacementCharacter => "\uFFFD"u8;
@@ -72,9 +72,9 @@ sealed class SentencePieceNormalizer(PrecompiledCharsMap? charsMap, IReadOnlyLis
 
     int LongestUserDefinedPrefix(ReadOnlySpan<byte> input)
     {
-        int longest = 0;
-        foreach (var piece in userDefinedPieces)
-            if (piece.Length > longest && input.StartsWith(piece)) longest = piece.Length;
+        int longest = 0, node = 0;
+        for (int i = 0; i < input.Length && userDefinedPieces.Step(ref node, input[i]); i++)
+            if (userDefinedPieces.PieceAt(node) >= 0) longest = i + 1;
         return longest;
     }
 }

@@ -14,41 +14,24 @@ sealed class UnigramSegmenter
 
     readonly IReadOnlyList<ModelPiece> _pieces;
     readonly int _unknownId;
-    readonly Dictionary<long, int> _edges = [];   // (node << 8 | byte) -> child node of the piece trie
-    readonly List<int> _pieceAtNode = [-1];         // piece id ending at each trie node, -1 for none
+    readonly PieceTrie _trie;
     readonly float _minScore = float.MaxValue, _maxScore = FloatMin;
 
     public UnigramSegmenter(IReadOnlyList<ModelPiece> pieces, int unknownId)
     {
         _pieces = pieces;
         _unknownId = unknownId;
+        static bool InTrie(ModelPiece p) => p.Type is PieceType.Normal or PieceType.UserDefined or PieceType.Unused;
+        _trie = new PieceTrie(pieces.Where(InTrie).Sum(p => Encoding.UTF8.GetByteCount(p.Text)));
         for (int id = 0; id < pieces.Count; id++)
         {
             var piece = pieces[id];
-            if (piece.Type is PieceType.Normal or PieceType.UserDefined or PieceType.Unused) AddToTrie(piece.Text, id);
+            if (InTrie(piece)) _trie.Add(Encoding.UTF8.GetBytes(piece.Text), id);
             if (piece.Type != PieceType.Normal) continue;
             _minScore = Math.Min(_minScore, piece.Score);
             _maxScore = Math.Max(_maxScore, piece.Score);
         }
     }
-
-    void AddToTrie(string text, int id)
-    {
-        int node = 0;
-        foreach (byte b in Encoding.UTF8.GetBytes(text))
-        {
-            if (!_edges.TryGetValue(Edge(node, b), out int child))
-            {
-                child = _pieceAtNode.Count;
-                _pieceAtNode.Add(-1);
-                _edges.Add(Edge(node, b), child);
-            }
-            node = child;
-        }
-        _pieceAtNode[node] = id;
-    }
-
-    static long Edge(int node, byte b) => (long)node << 8 | b;
 
     /// <summary>The best segmentation as (start, end, piece id) byte ranges; unknown characters get the unknown id.</summary>
     public List<(int Start, int End, int Id)> Segment(ReadOnlySpan<byte> normalized)
@@ -64,9 +47,9 @@ sealed class UnigramSegmenter
             charLength = CharLength(normalized, start);
             bool hasSingleCharPiece = false;
             int node = 0;
-            for (int end = start + 1; end <= size && _edges.TryGetValue(Edge(node, normalized[end - 1]), out node); end++)
+            for (int end = start + 1; end <= size && _trie.Step(ref node, normalized[end - 1]); end++)
             {
-                int id = _pieceAtNode[node];
+                int id = _trie.PieceAt(node);
                 if (id < 0 || _pieces[id].Type == PieceType.Unused) continue;
                 int length = end - start;
                 double score = _pieces[id].Type == PieceType.UserDefined ? length * _maxScore - 0.1 : _pieces[id].Score;

@@ -88,6 +88,7 @@ public sealed class CliTests
     public static TheoryData<string[], string> Refusals => new()
     {
         { ["generate", "--temperature", "1.5"], "--temperature must be in (0, 1], got 1.5" },
+        { ["generate", "--temperature", "1e-45"], "--temperature must be at least 0.0001" },
         { ["generate", "--greedy", "--top-k", "5"], "--greedy already fixes the choice (top-k 1); drop --top-k" },
         { ["generate", "--model", "/nonexistent/model"], "/nonexistent/model: model folder not found" },
         { ["generate", "--tokens", "1,x,3"], "--tokens: 'x' is not a token id" },
@@ -143,6 +144,32 @@ public sealed class CliTests
         Assert.Contains("class_name: OddV510\n", run.Stdout);
         Assert.Contains("hidden_size: 36\n", run.Stdout);
         Assert.Contains("num_reslayerA: 3\n", run.Stdout);
+    }
+
+    [Fact]
+    public void A_folder_named_tokenizer_model_is_refused_not_ignored()
+    {
+        using var dir = new TempDirectory().WithModel("tiny-v510");
+        Directory.CreateDirectory(dir.File("tokenizer.model"));
+        var run = PldrProcess.Run("generate", "--model", dir.Path, "--tokens", "1", "--max-new-tokens", "1");
+        AssertOneLineError(run, $"{dir.File("tokenizer.model")}: is a folder, expected a tokenizer model file");
+    }
+
+    [Theory]
+    [InlineData(2_000, "the prompt has")]                 // tokenizes to more than the demo model's 256 positions
+    [InlineData(10_000_000, "--prompt: 10000000 characters, more than the 262144 a prompt may have")]
+    public void A_prompt_too_long_for_the_context_is_refused_before_it_is_echoed(int length, string expected)
+    {
+        // In process: a command line cannot carry 10 MB. It used to echo all of it, peaking near 460 MB, then refuse.
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        string prompt = new string('a', length).Replace("aaaa", "ab c");
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        int exit = PldrGen.CommandLine.PldrCli.Run(["generate", "--model", Demo, "--prompt", prompt], stdout, stderr);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(1, exit);
+        Assert.Equal("", stdout.ToString());
+        Assert.StartsWith("pldr: " + expected, stderr.ToString());
+        Assert.True(allocated < 200L << 20, $"allocated {allocated >> 20} MB");
     }
 
     static void AssertOneLineError(PldrProcess.Result run, string expected, int exitCode = 1)

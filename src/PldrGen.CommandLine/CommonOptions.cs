@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PldrGen.Runtime;
+using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Hub;
 using PldrGen.Runtime.Text;

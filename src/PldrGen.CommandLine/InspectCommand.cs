@@ -24,8 +24,8 @@ static class InspectCommand
                 "inspect: this pldr has no plotting library (the NativeAOT build leaves ScottPlot out); use the JIT build: dotnet run --project src/PldrGen.Cli -- inspect …");
             string directory = model.ModelDirectory(result);
             var info = ModelResolver.Resolve(directory);
+            var prompt = model.PromptTokens(result, ModelOptions.TokenizerOf(directory), info.Config);
             var pldr = info.Load(directory);
-            var prompt = model.PromptTokens(result, ModelOptions.TokenizerOf(directory));
             pldr.Prefill(prompt);
             var outputs = DeductiveOutputs.Capture(pldr, PowerLawExponents.Load(directory, info.Config));
             string path = result.GetValue(output)!, text = result.GetValue(model.Prompt) ?? $"{prompt.Length} tokens";

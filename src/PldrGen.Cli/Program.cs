@@ -1,2 +1,2 @@
 // The whole pldr app: the generator compiles specs/*.pldr.yaml into this assembly and registers them.
-return PldrGen.Runtime.Cli.PldrCli.Run(args);
+return PldrGen.CommandLine.PldrCli.Run(args);

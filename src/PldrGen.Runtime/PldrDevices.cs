@@ -1,20 +1,29 @@
 namespace PldrGen.Runtime;
 
 /// <summary>
-/// Devices beyond the CPU path. A backend assembly (PldrGen.Ilgpu) registers its devices here when it loads, so
-/// the command line offers them exactly when the program carries that backend: the JIT build of pldr does, the
-/// NativeAOT build cannot (ILGPU generates code at run time).
+/// Devices beyond the CPU path, by name. A backend assembly registers its own devices when it loads, so a program
+/// offers exactly the devices it carries; a program built without a backend may register that backend's names as
+/// unavailable, with the reason, so that asking for one says why instead of listing what there is.
 /// </summary>
 public static class PldrDevices
 {
     public const string Cpu = "cpu";
     static readonly Dictionary<string, Func<PldrModelInfo, string, IPldrModel>> Loaders = new(StringComparer.Ordinal);
+    static readonly Dictionary<string, string> Unavailable = new(StringComparer.Ordinal);
 
+    /// <summary>Offers a device: load is (compiled spec, checkpoint folder) → a model on that device.</summary>
     public static void Register(string device, Func<PldrModelInfo, string, IPldrModel> load)
     {
         lock (Loaders) Loaders[device] = load;
     }
 
+    /// <summary>Names a device this program knows of but cannot run, with the reason (one sentence, no device name).</summary>
+    public static void RegisterUnavailable(string device, string reason)
+    {
+        lock (Loaders) Unavailable[device] = reason;
+    }
+
+    /// <summary>The devices this program can run: <see cref="Cpu"/> first, then every registered one.</summary>
     public static IReadOnlyList<string> Names
     {
         get
@@ -23,14 +32,15 @@ public static class PldrDevices
         }
     }
 
-    /// <summary>Loads a checkpoint onto a registered device, or says which devices this program has.</summary>
-    public static IPldrModel Load(PldrModelInfo info, string directory, string device)
+    /// <summary>The loader of a registered device other than <see cref="Cpu"/>, or null.</summary>
+    public static Func<PldrModelInfo, string, IPldrModel>? Find(string device)
     {
-        Func<PldrModelInfo, string, IPldrModel>? load;
-        lock (Loaders) Loaders.TryGetValue(device, out load);
-        if (load is not null) return load(info, directory);
-        if (device is "ilgpu-cpu" or "cuda" or "opencl" && Names.Count == 1)
-            throw new PldrException($"--device {device}: this pldr has no GPU backends; they need the JIT build (dotnet run --project src/PldrGen.Cli -- generate --device {device}), as ILGPU cannot run under NativeAOT");
-        throw new PldrException($"--device {device}: not available in this build; the devices are: {string.Join(", ", Names)}");
+        lock (Loaders) return Loaders.GetValueOrDefault(device);
+    }
+
+    /// <summary>Why a device is not in this program, when it was registered as unavailable; otherwise null.</summary>
+    public static string? WhyUnavailable(string device)
+    {
+        lock (Loaders) return Loaders.ContainsKey(device) ? null : Unavailable.GetValueOrDefault(device);
     }
 }

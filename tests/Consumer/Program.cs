@@ -1,1 +1,1 @@
-return PldrGen.Runtime.Cli.PldrCli.Run(args);
+return PldrGen.CommandLine.PldrCli.Run(args);

@@ -1,8 +1,9 @@
 using System.CommandLine;
+using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Text;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>The options that name a model and a prompt, shared by generate and gcache.</summary>
 sealed class ModelOptions

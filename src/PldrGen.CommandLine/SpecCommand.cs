@@ -1,7 +1,8 @@
 using System.CommandLine;
+using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr spec --from-config FILE</c>: a spec for any Hugging Face pldrllm config.json.</summary>
 static class SpecCommand

@@ -1,6 +1,7 @@
 using System.CommandLine;
+using PldrGen.Runtime;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>
 /// The <c>pldr</c> command line, for every spec compiled into the running program. A project that holds its own

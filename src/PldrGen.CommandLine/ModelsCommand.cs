@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using PldrGen.Runtime;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr models</c>: the specs compiled into this program.</summary>
 static class ModelsCommand

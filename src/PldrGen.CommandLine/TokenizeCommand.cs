@@ -1,7 +1,8 @@
 using System.CommandLine;
+using PldrGen.Runtime;
 using PldrGen.Runtime.Text;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr tokenize</c> and <c>pldr detokenize</c>: the paper's SentencePiece semantics, no BOS/EOS.</summary>
 static class TokenizeCommand

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json;
+using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Kernels;
 using PldrGen.Runtime.Text;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr generate</c>: load a checkpoint, prefill the prompt, stream sampled tokens.</summary>
 static class GenerateCommand
@@ -32,7 +33,7 @@ static class GenerateCommand
         weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "int8");
         var device = new Option<string>("--device")
         {
-            Description = "Where to run: cpu, or (JIT build) ilgpu-cpu, cuda, opencl", DefaultValueFactory = _ => PldrDevices.Cpu, HelpName = "DEVICE",
+            Description = $"Where to run: {string.Join(", ", PldrDevices.Names)}", DefaultValueFactory = _ => PldrDevices.Cpu, HelpName = "DEVICE",
         };
         var dump = new Option<string?>("--dump") { Description = "Write prompt, logits, A/A_LM/G_LM and generated tokens as safetensors", HelpName = "FILE" };
         var stats = new Option<bool>("--stats") { Description = "Print timings as one JSON line, last on stderr" };
@@ -63,7 +64,7 @@ static class GenerateCommand
             };
             if (deviceName != PldrDevices.Cpu && precision is not null)
                 throw new PldrException($"--weights applies to the cpu device; --device {deviceName} keeps float32 weights");
-            var pldr = deviceName == PldrDevices.Cpu ? info.Load(directory, precision) : PldrDevices.Load(info, directory, deviceName);
+            var pldr = deviceName == PldrDevices.Cpu ? info.Load(directory, precision) : LoadOnDevice(info, directory, deviceName);
             double loadMs = loadClock.Elapsed.TotalMilliseconds;
             try
             {
@@ -110,6 +111,11 @@ static class GenerateCommand
         });
         return command;
     }
+
+    static IPldrModel LoadOnDevice(PldrModelInfo info, string directory, string device) =>
+        PldrDevices.Find(device) is { } load ? load(info, directory)
+        : throw new PldrException($"--device {device}: " +
+            (PldrDevices.WhyUnavailable(device) ?? $"not available in this build; the devices are: {string.Join(", ", PldrDevices.Names)}"));
 
     static SamplingOptions GreedyOnly(ParseResult result, params Option[] conflicting)
     {

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary>Source-generated JSON (no reflection, so it works in the NativeAOT binary).</summary>
 [JsonSerializable(typeof(IReadOnlyList<string>))]

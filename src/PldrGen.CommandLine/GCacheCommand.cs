@@ -1,6 +1,7 @@
 using System.CommandLine;
+using PldrGen.Runtime;
 
-namespace PldrGen.Runtime.Cli;
+namespace PldrGen.CommandLine;
 
 /// <summary><c>pldr gcache</c>: prefill a prompt and save its G-cache (per layer A, A_LM, G_LM) for injection.</summary>
 static class GCacheCommand

@@ -1,28 +1,22 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
 namespace PldrGen.Runtime.Generation;
 
 /// <summary>
 /// Finds where a running total crosses a target in the descending order of a vocabulary's values without sorting
-/// it: the candidates are bucketed by value, only the bucket where the total crosses stays a candidate, and that is
-/// repeated until few remain, which are sorted. A call reads the vocabulary once or twice and allocates nothing.
+/// it: the values are bucketed by value (vectorised), only the bucket where the total crosses stays a candidate,
+/// and that repeats on the bucket's values until few remain, which are sorted. A call reads the vocabulary about
+/// four times and allocates nothing.
 /// </summary>
-sealed class DescendingSelection
+sealed class DescendingSelection(int size)
 {
     const int Buckets = 1024, SortAtMost = 256;
-    readonly int[] _all, _candidates;
-    readonly ushort[] _bucketOf;      // [candidate] its bucket, from the counting pass
-    readonly float[] _sortKeys;
+    readonly int[] _bucketOf = new int[size];      // [value] its bucket at the current level
+    readonly float[] _values = new float[size];    // the crossing bucket's values, compacted
+    readonly float[] _weights = new float[size];   // and their weights
     readonly int[] _count = new int[Buckets];
     readonly double[] _weight = new double[Buckets];
-    readonly float[] _lowest = new float[Buckets];
-
-    public DescendingSelection(int size)
-    {
-        _all = new int[size];
-        for (int i = 0; i < size; i++) _all[i] = i;
-        _candidates = new int[size];
-        _bucketOf = new ushort[size];
-        _sortKeys = new float[size];
-    }
 
     /// <summary>
     /// Walking <paramref name="values"/> from the largest down and summing <paramref name="weights"/> (1 each when
@@ -32,63 +26,86 @@ sealed class DescendingSelection
     /// </summary>
     public float LastWithin(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, double target)
     {
-        int length = values.Length;
-        ReadOnlySpan<int> candidates = _all.AsSpan(0, length);
+        bool unit = weights.IsEmpty;
         double above = 0;                     // the weight of the values known to rank above every candidate
         float lowestAbove = float.NaN;        // the smallest of them (NaN: none yet)
-        while (candidates.Length > SortAtMost)
+        while (values.Length > SortAtMost)
         {
-            float high = float.NegativeInfinity, low = float.PositiveInfinity;
-            foreach (int i in candidates)
-            {
-                high = MathF.Max(high, values[i]);
-                low = MathF.Min(low, values[i]);
-            }
-            if (!(high > low)) break;         // all tied: the sort below walks them
-            // Monotone in the value (ties share a bucket); the largest lands in bucket 0, the smallest in the last.
-            float scale = (float)Math.Min((Buckets - 1) / ((double)high - low), float.MaxValue);
+            float high = TensorPrimitives.Max(values), low = TensorPrimitives.Min(values);
+            if (!(high > low) || !float.IsFinite(high - low)) break; // all tied (or unbucketable): the sort walks them
+            var bucketOf = _bucketOf.AsSpan(0, values.Length);
+            BucketIndices(values, high, low, bucketOf);
             Array.Clear(_count);
             Array.Clear(_weight);
-            _lowest.AsSpan().Fill(float.PositiveInfinity);
-            for (int c = 0; c < candidates.Length; c++)
+            for (int i = 0; i < bucketOf.Length; i++)
             {
-                int i = candidates[c];
-                float v = values[i];
-                int b = (int)MathF.Min((high - v) * scale, Buckets - 1);
-                _bucketOf[c] = (ushort)b;
+                int b = bucketOf[i];
                 _count[b]++;
-                _weight[b] += weights.IsEmpty ? 1 : weights[i];
-                _lowest[b] = MathF.Min(_lowest[b], v);
+                _weight[b] += unit ? 1 : weights[i];
             }
-            int crossing = -1;
+            int crossing = -1, previous = -1;
             for (int b = 0; b < Buckets && crossing < 0; b++)
             {
                 if (_count[b] == 0) continue;
                 if (above + _weight[b] > target) crossing = b;
-                else (above, lowestAbove) = (above + _weight[b], _lowest[b]);
+                else (above, previous) = (above + _weight[b], b);
             }
-            if (crossing < 0) return lowestAbove;
-            if (_count[crossing] == candidates.Length) break; // no progress (values spanning more than float's range)
+            if (crossing < 0) return low;
+            if (previous >= 0) lowestAbove = LowestOf(values, bucketOf, previous);
             int kept = 0;
-            for (int c = 0; c < candidates.Length; c++)
-                if (_bucketOf[c] == crossing) _candidates[kept++] = candidates[c];
-            candidates = _candidates.AsSpan(0, kept);
+            for (int i = 0; i < bucketOf.Length; i++)    // in place from the second level on: kept ≤ i
+            {
+                if (bucketOf[i] != crossing) continue;
+                _values[kept] = values[i];
+                if (!unit) _weights[kept] = weights[i];
+                kept++;
+            }
+            values = _values.AsSpan(0, kept);
+            weights = unit ? default : _weights.AsSpan(0, kept);
         }
-        return SortAndWalk(values, weights, candidates, target, above, lowestAbove);
+        return SortAndWalk(values, weights, target, above, lowestAbove);
     }
 
-    float SortAndWalk(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, ReadOnlySpan<int> candidates, double target, double above, float lowestAbove)
+    /// <summary>bucket = ⌊(high − v)·(B−1)/(high − low)⌋: monotone in v (ties share one), the largest in bucket 0.</summary>
+    static void BucketIndices(ReadOnlySpan<float> values, float high, float low, Span<int> bucketOf)
     {
-        var keys = _sortKeys.AsSpan(0, candidates.Length);
-        var items = _candidates.AsSpan(0, candidates.Length);
-        if (!candidates.Overlaps(items)) candidates.CopyTo(items); // still the whole vocabulary
-        for (int c = 0; c < items.Length; c++) keys[c] = -values[items[c]];
-        keys.Sort(items);                   // ascending keys: descending values
-        foreach (int i in items)
+        float scale = (float)Math.Min((Buckets - 1) / ((double)high - low), float.MaxValue);
+        var vHigh = Vector256.Create(high);
+        var vScale = Vector256.Create(scale);
+        var last = Vector256.Create((float)(Buckets - 1));
+        int i = 0;
+        for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
         {
-            above += weights.IsEmpty ? 1 : weights[i];
-            if (above > target) return float.IsNaN(lowestAbove) ? values[i] : lowestAbove;
-            lowestAbove = values[i];
+            var b = Vector256.Min((vHigh - Vector256.Create(values.Slice(i, Vector256<float>.Count))) * vScale, last);
+            Vector256.ConvertToInt32(b).CopyTo(bucketOf.Slice(i, Vector256<int>.Count));
+        }
+        for (; i < values.Length; i++) bucketOf[i] = (int)Math.Min((high - values[i]) * scale, Buckets - 1);
+    }
+
+    static float LowestOf(ReadOnlySpan<float> values, ReadOnlySpan<int> bucketOf, int bucket)
+    {
+        float lowest = float.PositiveInfinity;
+        for (int i = 0; i < values.Length; i++)
+            if (bucketOf[i] == bucket && values[i] < lowest) lowest = values[i];
+        return lowest;
+    }
+
+    float SortAndWalk(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, double target, double above, float lowestAbove)
+    {
+        var keys = _values.AsSpan(0, values.Length);
+        var items = _weights.AsSpan(0, values.Length);
+        for (int i = 0; i < values.Length; i++) keys[i] = -values[i]; // ascending keys: descending values
+        if (weights.IsEmpty) keys.Sort();
+        else
+        {
+            weights.CopyTo(items);
+            keys.Sort(items);
+        }
+        for (int i = 0; i < keys.Length; i++)
+        {
+            above += weights.IsEmpty ? 1 : items[i];
+            if (above > target) return float.IsNaN(lowestAbove) ? -keys[i] : lowestAbove;
+            lowestAbove = -keys[i];
         }
         return lowestAbove;                 // the bucket's sum crossed, its element-wise sum did not: keep it all
     }

@@ -21,6 +21,9 @@ public sealed record GenerateOptions
     /// <summary>With <see cref="LogProbs"/>: also the likeliest alternatives at each step, 0 to 20.</summary>
     public int TopLogProbs { get; init; }
 
+    /// <summary>Return the logits each token was drawn from (<see cref="GeneratedToken.Logits"/>, V floats a token).</summary>
+    public bool ReturnLogits { get; init; }
+
     /// <summary>Where the sequence's G_LM comes from: its own prefill (the paper's semantics) unless set.</summary>
     public GPolicy G { get; init; } = GPolicy.OwnPrefill;
 

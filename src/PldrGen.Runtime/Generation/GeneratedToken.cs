@@ -13,6 +13,9 @@ public sealed record GeneratedToken(int Id, string Text)
     /// <summary>The likeliest tokens at this step, likeliest first, when <see cref="GenerateOptions.TopLogProbs"/> &gt; 0.</summary>
     public IReadOnlyList<TokenLogProb>? TopLogProbs { get; init; }
 
+    /// <summary>The model's logits this token was drawn from, when <see cref="GenerateOptions.ReturnLogits"/> asked for them.</summary>
+    public float[]? Logits { get; init; }
+
     /// <summary>Set on a sequence's last token: why it stopped, its seed and timings.</summary>
     public GenerateFinish? Finish { get; init; }
 }

@@ -69,6 +69,7 @@ sealed class GenerationSequence
                 TopLogProbs = _options.TopLogProbs > 0 ? TokenLogProbs.Top(logits, logSumExp, _options.TopLogProbs) : null,
             };
         }
+        if (_options.ReturnLogits) token = token with { Logits = logits.ToArray() };
         if (reason is { } r) token = token with { Finish = Finished(r) };
         _text.Append(piece);
         _tokens.Add(token);

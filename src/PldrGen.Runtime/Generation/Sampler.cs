@@ -4,14 +4,13 @@ namespace PldrGen.Runtime.Generation;
 
 /// <summary>
 /// Draws the next token of one sequence: penalties on the model's logits → temperature → the authors' top-p → top-k
-/// (then min-p) → draw from the softmax. Filtered logits become −1e10 as in their code. Top-p, top-k and min-p each
+/// (then min-p) → draw from the softmax of the tokens kept. Top-p, top-k and min-p each
 /// keep a prefix of the logits in descending order, so applying them in that order keeps the shortest of the three
 /// prefixes: the sampler finds each prefix's smallest logit by partial selection, never sorting the vocabulary.
 /// Buffers are allocated once per sequence, and a seed gives the same draws every run.
 /// </summary>
 public sealed class Sampler
 {
-    const float Removed = -1e10f;
     readonly SamplingOptions _options;
     readonly Random _random;
     readonly float[] _logits, _probabilities;
@@ -47,10 +46,12 @@ public sealed class Sampler
         if (_penalties is null && _options.IsGreedy) return TensorPrimitives.IndexOfMax(logits); // greedy: no draw needed
         var x = Penalized(logits);
         if (_options.IsGreedy) return TensorPrimitives.IndexOfMax(x);
-        var p = Distribution(x);
-        double u = _random.NextDouble(), cumulative = 0;
+        var p = Distribution(x, out float threshold, out double keptTotal);
+        // u scaled to the kept tokens' total: the same draw as normalising their probabilities first
+        double u = _random.NextDouble() * keptTotal, cumulative = 0;
         for (int i = 0; i < p.Length; i++)
         {
+            if (x[i] < threshold) continue;
             cumulative += p[i];
             if (u < cumulative) return i;
         }
@@ -61,10 +62,15 @@ public sealed class Sampler
     internal float[] Probabilities(ReadOnlySpan<float> logits)
     {
         var x = Penalized(logits);
-        if (!_options.IsGreedy) return Distribution(x).ToArray();
-        var oneHot = new float[x.Length];
-        oneHot[TensorPrimitives.IndexOfMax(x)] = 1;
-        return oneHot;
+        var probabilities = new float[x.Length];
+        if (_options.IsGreedy)
+        {
+            probabilities[TensorPrimitives.IndexOfMax(x)] = 1;
+            return probabilities;
+        }
+        var p = Distribution(x, out float threshold, out double keptTotal);
+        for (int i = 0; i < x.Length; i++) probabilities[i] = x[i] < threshold ? 0 : (float)(p[i] / keptTotal);
+        return probabilities;
     }
 
     Span<float> Penalized(ReadOnlySpan<float> logits)
@@ -75,41 +81,38 @@ public sealed class Sampler
         return x;
     }
 
-    /// <summary>Temperature, then the softmax over the tokens top-p, top-k and min-p keep; exactly 0 elsewhere.</summary>
-    Span<float> Distribution(Span<float> x)
+    /// <summary>
+    /// Temperature, then the softmax p; top-p, top-k and min-p keep the tokens whose logit is ≥ the threshold (the
+    /// authors' −1e10 for the rest, renormalised, is the same distribution): p, the threshold and the kept total.
+    /// </summary>
+    Span<float> Distribution(Span<float> x, out float threshold, out double keptTotal)
     {
         if (_options.Temperature != 1) TensorPrimitives.Divide(x, _options.Temperature, x);
-        float threshold = KeptThreshold(x);
         var p = _probabilities.AsSpan(0, x.Length);
-        if (threshold == float.NegativeInfinity)
-        {
-            SoftMax(x, p);
-            return p;
-        }
-        for (int i = 0; i < x.Length; i++)
-            if (x[i] < threshold) x[i] = Removed;
         SoftMax(x, p);
-        for (int i = 0; i < x.Length; i++)
-            if (x[i] == Removed) p[i] = 0; // the softmax leaves e^−87 on a removed token: never draw it
+        threshold = float.NegativeInfinity;
+        if (_options.TopP < 1) threshold = _selection!.LastWithin(x, p, _options.TopP * Total(p, x, threshold));
+        if (_options.TopK > 0 && _options.TopK < x.Length) threshold = MathF.Max(threshold, _selection!.LastWithin(x, default, _options.TopK));
+        if (_options.MinP > 0) threshold = MathF.Max(threshold, MinPThreshold(x, _options.MinP));
+        keptTotal = Total(p, x, threshold);
         return p;
     }
 
-    /// <summary>The smallest logit that top-p, top-k and min-p all keep (−∞ when none is on).</summary>
-    float KeptThreshold(ReadOnlySpan<float> x)
+    /// <summary>Σ p over the tokens whose logit is ≥ threshold, in double (the float softmax sums to 1 only within its rounding).</summary>
+    static double Total(ReadOnlySpan<float> p, ReadOnlySpan<float> x, float threshold)
     {
-        float threshold = float.NegativeInfinity;
-        if (_options.TopP < 1)
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int i = 0;
+        for (; i + 4 <= p.Length; i += 4)
         {
-            var p = _probabilities.AsSpan(0, x.Length);
-            SoftMax(x, p);
-            double total = 0; // the float softmax sums to 1 only within its rounding; p is a fraction of what it sums to
-            foreach (float probability in p) total += probability;
-            threshold = _selection!.LastWithin(x, p, _options.TopP * total);
+            if (x[i] >= threshold) s0 += p[i];
+            if (x[i + 1] >= threshold) s1 += p[i + 1];
+            if (x[i + 2] >= threshold) s2 += p[i + 2];
+            if (x[i + 3] >= threshold) s3 += p[i + 3];
         }
-        if (_options.TopK > 0 && _options.TopK < x.Length)
-            threshold = MathF.Max(threshold, _selection!.LastWithin(x, default, _options.TopK));
-        if (_options.MinP > 0) threshold = MathF.Max(threshold, MinPThreshold(x, _options.MinP));
-        return threshold;
+        for (; i < p.Length; i++)
+            if (x[i] >= threshold) s0 += p[i];
+        return s0 + s1 + (s2 + s3);
     }
 
     /// <summary>p ≥ min-p · p_max ⇔ logit ≥ max + ln(min-p): the smallest float at or above that bound.</summary>

@@ -26,9 +26,10 @@ sealed class DescendingSelection(int size)
     /// </summary>
     public float LastWithin(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, double target)
     {
+        var vocabulary = values;
         bool unit = weights.IsEmpty;
         double above = 0;                     // the weight of the values known to rank above every candidate
-        float lowestAbove = float.NaN;        // the smallest of them (NaN: none yet)
+        bool anyAbove = false;
         while (values.Length > SortAtMost)
         {
             float high = TensorPrimitives.Max(values), low = TensorPrimitives.Min(values);
@@ -37,21 +38,23 @@ sealed class DescendingSelection(int size)
             BucketIndices(values, high, low, bucketOf);
             Array.Clear(_count);
             Array.Clear(_weight);
-            for (int i = 0; i < bucketOf.Length; i++)
-            {
-                int b = bucketOf[i];
-                _count[b]++;
-                _weight[b] += unit ? 1 : weights[i];
-            }
-            int crossing = -1, previous = -1;
+            if (unit)
+                foreach (int b in bucketOf) _count[b]++;
+            else
+                for (int i = 0; i < bucketOf.Length; i++)
+                {
+                    _count[bucketOf[i]]++;
+                    _weight[bucketOf[i]] += weights[i];
+                }
+            int crossing = -1;
             for (int b = 0; b < Buckets && crossing < 0; b++)
             {
+                double weight = unit ? _count[b] : _weight[b];
                 if (_count[b] == 0) continue;
-                if (above + _weight[b] > target) crossing = b;
-                else (above, previous) = (above + _weight[b], b);
+                if (above + weight > target) crossing = b;
+                else (above, anyAbove) = (above + weight, true);
             }
             if (crossing < 0) return low;
-            if (previous >= 0) lowestAbove = LowestOf(values, bucketOf, previous);
             int kept = 0;
             for (int i = 0; i < bucketOf.Length; i++)    // in place from the second level on: kept ≤ i
             {
@@ -63,7 +66,7 @@ sealed class DescendingSelection(int size)
             values = _values.AsSpan(0, kept);
             weights = unit ? default : _weights.AsSpan(0, kept);
         }
-        return SortAndWalk(values, weights, target, above, lowestAbove);
+        return SortAndWalk(vocabulary, values, weights, target, above, anyAbove);
     }
 
     /// <summary>bucket = ⌊(high − v)·(B−1)/(high − low)⌋: monotone in v (ties share one), the largest in bucket 0.</summary>
@@ -82,15 +85,17 @@ sealed class DescendingSelection(int size)
         for (; i < values.Length; i++) bucketOf[i] = (int)Math.Min((high - values[i]) * scale, Buckets - 1);
     }
 
-    static float LowestOf(ReadOnlySpan<float> values, ReadOnlySpan<int> bucketOf, int bucket)
+    /// <summary>The smallest value above <paramref name="bound"/>: the last of those ranking above the candidates.</summary>
+    static float LowestAbove(ReadOnlySpan<float> vocabulary, float bound)
     {
         float lowest = float.PositiveInfinity;
-        for (int i = 0; i < values.Length; i++)
-            if (bucketOf[i] == bucket && values[i] < lowest) lowest = values[i];
+        foreach (float v in vocabulary)
+            if (v > bound && v < lowest) lowest = v;
         return lowest;
     }
 
-    float SortAndWalk(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, double target, double above, float lowestAbove)
+    /// <summary>Sorts the last candidates and walks them; <paramref name="above"/> is the weight of every larger value.</summary>
+    float SortAndWalk(ReadOnlySpan<float> vocabulary, ReadOnlySpan<float> values, ReadOnlySpan<float> weights, double target, double above, bool anyAbove)
     {
         var keys = _values.AsSpan(0, values.Length);
         var items = _weights.AsSpan(0, values.Length);
@@ -104,9 +109,9 @@ sealed class DescendingSelection(int size)
         for (int i = 0; i < keys.Length; i++)
         {
             above += weights.IsEmpty ? 1 : items[i];
-            if (above > target) return float.IsNaN(lowestAbove) ? -keys[i] : lowestAbove;
-            lowestAbove = -keys[i];
+            if (above > target)
+                return i > 0 ? -keys[i - 1] : anyAbove ? LowestAbove(vocabulary, -keys[0]) : -keys[0];
         }
-        return lowestAbove;                 // the bucket's sum crossed, its element-wise sum did not: keep it all
+        return -keys[^1];                   // the bucket's sum crossed, its element-wise sum did not: keep it all
     }
 }

@@ -22,36 +22,71 @@ public sealed class PldrEngine : IDisposable
     readonly Dictionary<string, GCache> _groups = new(StringComparer.Ordinal);
     readonly object _lock = new(); // Monitor.Wait/Pulse wake the scheduler
     readonly Thread _scheduler;
+    readonly CpuBatchDecode? _batch;   // CPU models: one step for every busy slot
+    readonly float[]? _batchLogits;    // [slots, V]
+    readonly List<Slot> _stepping = [];
+    readonly List<CpuSequence> _steppingSequences = [];
     int _busy;
     bool _disposed;
 
     /// <summary>
-    /// An engine whose slots <paramref name="createSlot"/> makes, one call per slot. To share one copy of the
-    /// weights, construct every slot from the same weights: <c>() =&gt; new MyModel(loaded.Weights)</c>.
+    /// An engine over a loaded model. A CPU model (<see cref="ICpuModel"/>) serves every slot from its one copy of
+    /// the weights, and each decode step advances all busy slots at once; another backend serves one slot.
     /// </summary>
-    public PldrEngine(Func<IPldrModel> createSlot, PldrTokenizer? tokenizer, EngineOptions? options = null)
+    public PldrEngine(IPldrModel model, PldrTokenizer? tokenizer, EngineOptions? options = null)
+        : this(SlotsOver(model, options ?? new EngineOptions()), tokenizer, options ?? new EngineOptions())
     {
-        Options = options ?? new EngineOptions();
-        Options.Validate();
-        _slots = new Slot[Options.Slots];
-        for (int i = 0; i < _slots.Length; i++) _slots[i] = new Slot(createSlot());
-        Info = _slots[0].Model.Info;
+    }
+
+    /// <summary>An engine whose slots <paramref name="createSlot"/> makes, one call per slot; slots step one after the other.</summary>
+    public PldrEngine(Func<IPldrModel> createSlot, PldrTokenizer? tokenizer, EngineOptions? options = null)
+        : this(SlotsFrom(createSlot, options ?? new EngineOptions()), tokenizer, options ?? new EngineOptions())
+    {
+    }
+
+    PldrEngine(IPldrModel[] models, PldrTokenizer? tokenizer, EngineOptions options)
+    {
+        Options = options;
+        _slots = Array.ConvertAll(models, m => new Slot(m));
+        Info = models[0].Info;
         Tokenizer = tokenizer;
+        if (models.All(m => m is PldrModel<CpuSequence>) && models[0] is ICpuModel cpu && models.All(m => ((ICpuModel)m).Weights == cpu.Weights))
+        {
+            _batch = new CpuBatchDecode(cpu.Weights, Info.Config, models.Length);
+            _batchLogits = new float[models.Length * Info.Config.VocabSize];
+        }
         _scheduler = new Thread(Schedule) { IsBackground = true, Name = $"PldrEngine {Info.Name}" };
         _scheduler.Start();
     }
 
+    static IPldrModel[] SlotsOver(IPldrModel model, EngineOptions options)
+    {
+        options.Validate();
+        if (model is ICpuModel cpu) return [model, .. Enumerable.Range(1, options.Slots - 1).Select(_ => cpu.Share())];
+        if (options.Slots != 1) throw new PldrException($"{model.Info.Name}: only CPU models share their weights across slots; give one slot, or a factory that loads one model per slot");
+        return [model];
+    }
+
+    static IPldrModel[] SlotsFrom(Func<IPldrModel> createSlot, EngineOptions options)
+    {
+        options.Validate();
+        return [.. Enumerable.Range(0, options.Slots).Select(_ => createSlot())];
+    }
+
     /// <summary>
-    /// An engine for a checkpoint folder of a compiled spec, its tokenizer.model included when present. Each slot
-    /// loads its own copy of the weights; construct the engine from shared weights to hold one.
+    /// An engine for a checkpoint folder of a compiled spec, its tokenizer.model included when present; every slot
+    /// shares the one copy of the weights.
     /// </summary>
     public static PldrEngine Load(PldrModelInfo info, string directory, EngineOptions? options = null)
     {
         string tokenizer = Path.Combine(directory, "tokenizer.model");
-        return new PldrEngine(() => info.Load(directory), File.Exists(tokenizer) ? PldrTokenizer.Load(tokenizer) : null, options);
+        return new PldrEngine(info.Load(directory), File.Exists(tokenizer) ? PldrTokenizer.Load(tokenizer) : null, options);
     }
 
     public PldrModelInfo Info { get; }
+
+    /// <summary>True when one decode step advances every busy slot, reading each weight matrix once (CPU models).</summary>
+    public bool BatchedDecode => _batch is not null;
     public PldrTokenizer? Tokenizer { get; }
     public EngineOptions Options { get; }
 
@@ -149,8 +184,10 @@ public sealed class PldrEngine : IDisposable
                 }
             }
             if (admitted is not null) Prefill(admitted);
-            foreach (var slot in _slots)
-                if (slot.Request is not null && slot != admitted) Step(slot);
+            if (_batch is not null) StepTogether(admitted);
+            else
+                foreach (var slot in _slots)
+                    if (slot.Request is not null && slot != admitted) Step(slot);
         }
         FailAll(new ObjectDisposedException(nameof(PldrEngine)));
     }
@@ -186,6 +223,44 @@ public sealed class PldrEngine : IDisposable
             Emit(slot, sequence.Next(logits, slot.Model.Position));
         }
         catch (Exception e) { Fail(slot, e); }
+    }
+
+    /// <summary>One batched decode step for every busy slot but the one just prefilled (it drew its token already).</summary>
+    void StepTogether(Slot? admitted)
+    {
+        _stepping.Clear();
+        _steppingSequences.Clear();
+        foreach (var slot in _slots)
+        {
+            if (slot.Request is null || slot == admitted) continue;
+            if (slot.Request.Cancelled)
+            {
+                slot.Request.Sequence.Cancel();
+                Finish(slot);
+                continue;
+            }
+            _stepping.Add(slot);
+            _steppingSequences.Add(((PldrModel<CpuSequence>)slot.Model).CurrentSequence);
+        }
+        if (_stepping.Count == 0) return;
+        Span<int> tokens = stackalloc int[_stepping.Count];
+        for (int b = 0; b < tokens.Length; b++) tokens[b] = _stepping[b].Pending;
+        int vocab = Info.Config.VocabSize;
+        try
+        {
+            _batch!.Step(_steppingSequences, tokens, _batchLogits);
+        }
+        catch (Exception e)
+        {
+            foreach (var slot in _stepping) Fail(slot, e);
+            return;
+        }
+        for (int b = 0; b < _stepping.Count; b++)
+        {
+            var slot = _stepping[b];
+            try { Emit(slot, slot.Request!.Sequence.Next(_batchLogits.AsSpan(b * vocab, vocab), slot.Model.Position)); }
+            catch (Exception e) { Fail(slot, e); }
+        }
     }
 
     /// <summary>Sets the slot's G for its request; returns the group whose G this prefill will set, if any.</summary>

@@ -45,6 +45,7 @@ public sealed class EngineTests
         foreach (int slots in new[] { 16, 5 })
         {
             using var engine = Engine(fixture, slots);
+            Assert.True(engine.BatchedDecode);
             var together = await Task.WhenAll(requests.Select(r => Task.Run(() => engine.CompleteAsync(r.Prompt, r.Options))));
             for (int i = 0; i < requests.Length; i++)
             {

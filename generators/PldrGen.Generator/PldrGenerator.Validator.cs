@@ -5,6 +5,7 @@ using System.Globalization;
 using System.Linq;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
+using PldrGen.Generator.Diagnostics;
 using PldrGen.Generator.Model;
 
 namespace PldrGen.Generator;
@@ -42,26 +43,6 @@ partial class PldrGenerator
     static readonly string[] CustomGTypes = ["identity", "random", "external"];
     const long MaxArrayLength = 0x7FFFFFC7;
 
-    /// <summary>Reads and validates one spec. Never throws: an unexpected failure becomes PLDR0099 at the file start.</summary>
-    internal static ParsedSpec Parse(string path, SourceText? text)
-    {
-        var diagnostics = new List<DiagnosticInfo>();
-        text ??= SourceText.From(string.Empty);
-        try
-        {
-            var entries = ReadYaml(path, text, diagnostics);
-            if (diagnostics.Count > 0) return new ParsedSpec(null, diagnostics.ToImmutableArray(), null);
-            var spec = Validate(path, text, entries, diagnostics, out var classNameLocation);
-            return new ParsedSpec(spec, diagnostics.ToImmutableArray(), classNameLocation);
-        }
-        catch (Exception e)
-        {
-            var start = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
-            diagnostics.Add(Diagnostic("PLDR0099", start, e.GetType().Name + ": " + e.Message));
-            return new ParsedSpec(null, diagnostics.ToImmutableArray(), null);
-        }
-    }
-
     static ModelSpec? Validate(string path, SourceText text, List<SpecEntry> entries, List<DiagnosticInfo> diagnostics,
         out SpecLocation? classNameLocation)
     {
@@ -69,24 +50,26 @@ partial class PldrGenerator
         foreach (var entry in entries)
         {
             if (!Keys.Any(k => k.Key == entry.Key))
-                diagnostics.Add(Diagnostic("PLDR0002", entry.KeyLocation, entry.Key, string.Join(", ", Keys.Select(k => k.Key))));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnknownKey, entry.KeyLocation, entry.Key, string.Join(", ", Keys.Select(k => k.Key))));
             else if (byKey.ContainsKey(entry.Key))
-                diagnostics.Add(Diagnostic("PLDR0013", entry.KeyLocation, entry.Key));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.DuplicateKey, entry.KeyLocation, entry.Key));
             else
                 byKey[entry.Key] = entry;
         }
         var fileStart = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
         foreach (var (key, _, required, example) in Keys)
             if (required && !byKey.ContainsKey(key))
-                diagnostics.Add(Diagnostic("PLDR0003", fileStart, key, example));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingKey, fileStart, key, example));
         if (!byKey.ContainsKey(SpecKeys.HiddenSize) && !byKey.ContainsKey(SpecKeys.HeadDim))
-            diagnostics.Add(Diagnostic("PLDR0003", fileStart, SpecKeys.HeadDim, "64"));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.MissingKey, fileStart, SpecKeys.HeadDim, "64"));
 
         var values = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var entry in byKey.Values)
             if (TryConvert(entry, Keys.First(k => k.Key == entry.Key).Kind, diagnostics, out var value))
                 values[entry.Key] = value;
         classNameLocation = byKey.TryGetValue(SpecKeys.ClassName, out var cn) ? cn.ValueLocation : null;
+        if (diagnostics.Any(IsError)) return null;
+        CheckGeneratedNames(values, byKey, diagnostics);
         if (diagnostics.Any(IsError)) return null;
 
         int Int(string key, int fallback) => values.TryGetValue(key, out var v) ? (int)v! : fallback;
@@ -96,10 +79,10 @@ partial class PldrGenerator
 
         foreach (var key in new[] { SpecKeys.VocabSize, SpecKeys.HiddenSize, SpecKeys.IntermediateSize, SpecKeys.NumHiddenLayers, SpecKeys.NumAttentionHeads, SpecKeys.HeadDim, SpecKeys.MaxPositionEmbeddings })
             if (values.TryGetValue(key, out var v) && (int)v! <= 0)
-                diagnostics.Add(Diagnostic("PLDR0005", Where(key), key, Format(v)));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NonPositive, Where(key), key, Format(v)));
         foreach (var key in new[] { SpecKeys.LayerNormEps, SpecKeys.RopeTheta })
             if (values.TryGetValue(key, out var v) && !((double)v! > 0))
-                diagnostics.Add(Diagnostic("PLDR0005", Where(key), key, Format(v)));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NonPositive, Where(key), key, Format(v)));
         if (diagnostics.Any(IsError)) return null;
 
         int heads = Int(SpecKeys.NumAttentionHeads, 1);
@@ -108,16 +91,16 @@ partial class PldrGenerator
         // Derived sizes are computed in long: past int they would wrap into a wrong, even negative, const.
         if (!byKey.ContainsKey(SpecKeys.HiddenSize) && product > int.MaxValue)
         {
-            diagnostics.Add(Diagnostic("PLDR0016", Where(SpecKeys.HeadDim), "num_attention_heads × head_dim", Format(product),
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, Where(SpecKeys.HeadDim), "num_attention_heads × head_dim", Format(product),
                 "at most 2147483647, the largest hidden_size"));
             return null;
         }
         int hidden = Int(SpecKeys.HiddenSize, (int)product);
         if (product != hidden)
-            diagnostics.Add(Diagnostic("PLDR0006", Where(byKey.ContainsKey(SpecKeys.HiddenSize) ? SpecKeys.HiddenSize : SpecKeys.HeadDim),
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.HiddenSizeMismatch, Where(byKey.ContainsKey(SpecKeys.HiddenSize) ? SpecKeys.HiddenSize : SpecKeys.HeadDim),
                 Format(hidden), Format(heads), Format(headDim), Format(product)));
         else if (headDim % 2 != 0)
-            diagnostics.Add(Diagnostic("PLDR0007", Where(byKey.ContainsKey(SpecKeys.HeadDim) ? SpecKeys.HeadDim : SpecKeys.HiddenSize), Format(headDim)));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.OddHeadDim, Where(byKey.ContainsKey(SpecKeys.HeadDim) ? SpecKeys.HeadDim : SpecKeys.HiddenSize), Format(headDim)));
 
         var customG = values.TryGetValue(SpecKeys.CustomGType, out var g) ? (string?)g : null;
         var metricKeys = new[] { SpecKeys.NumReslayerA, SpecKeys.NumDenseA, SpecKeys.ADff };
@@ -125,19 +108,19 @@ partial class PldrGenerator
         {
             bool given = values.TryGetValue(key, out var v);
             if (customG is not null && given && (int)v! != 0)
-                diagnostics.Add(Diagnostic("PLDR0009", Where(key), key, Format(v)));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.MetricLearnerOnCustomG, Where(key), key, Format(v)));
             else if (customG is null && !given)
-                diagnostics.Add(Diagnostic("PLDR0010", fileStart, key));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.MetricLearnerMissing, fileStart, key));
             else if (customG is null && (int)v! <= 0)
-                diagnostics.Add(Diagnostic("PLDR0005", Where(key), key, Format(v)));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NonPositive, Where(key), key, Format(v)));
         }
         int vocab = Int(SpecKeys.VocabSize, 1);
         int eos = Int(SpecKeys.EosTokenId, SpecDefaults.EosTokenId);
         if (eos < 0 || eos >= vocab)
-            diagnostics.Add(Diagnostic("PLDR0016", Where(SpecKeys.EosTokenId), SpecKeys.EosTokenId, Format(eos), $"a token id below vocab_size ({Format(vocab)})"));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, Where(SpecKeys.EosTokenId), SpecKeys.EosTokenId, Format(eos), $"a token id below vocab_size ({Format(vocab)})"));
         long intermediate = values.TryGetValue(SpecKeys.IntermediateSize, out var f) ? (int)f! : SpecDefaults.IntermediateSize(hidden);
         if (intermediate > int.MaxValue)
-            diagnostics.Add(Diagnostic("PLDR0016", Where(byKey.ContainsKey(SpecKeys.HiddenSize) ? SpecKeys.HiddenSize : SpecKeys.HeadDim),
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, Where(byKey.ContainsKey(SpecKeys.HiddenSize) ? SpecKeys.HiddenSize : SpecKeys.HeadDim),
                 "intermediate_size (hidden_size · 8/3)", Format(intermediate), "at most 2147483647: give intermediate_size, or reduce hidden_size"));
         if (diagnostics.Any(IsError)) return null;
 
@@ -161,6 +144,21 @@ partial class PldrGenerator
         return diagnostics.Any(IsError) ? null : spec;
     }
 
+    /// <summary>The class name and the namespace segments must leave the generated code's own names alone.</summary>
+    static void CheckGeneratedNames(Dictionary<string, object?> values, Dictionary<string, SpecEntry> byKey, List<DiagnosticInfo> diagnostics)
+    {
+        string className = (string)values[SpecKeys.ClassName]!;
+        var classNameAt = byKey[SpecKeys.ClassName].ValueLocation;
+        if (GeneratedNames.Members.Contains(className))
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.ClassNameTaken, classNameAt, className, "a member of the model class"));
+        else if (GeneratedNames.Types.Contains(className))
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.ClassNameTaken, classNameAt, className, "a type the model uses"));
+        if (values.TryGetValue(SpecKeys.Namespace, out var ns))
+            foreach (var segment in ((string)ns!).Split('.'))
+                if (GeneratedNames.Types.Contains(segment))
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.NamespaceSegmentTaken, byKey[SpecKeys.Namespace].ValueLocation, segment));
+    }
+
     /// <summary>Every buffer the model allocates must fit one .NET array: refuse shapes that would not.</summary>
     static void CheckSizes(ModelSpec s, Func<string, SpecLocation> where, List<DiagnosticInfo> diagnostics)
     {
@@ -182,7 +180,7 @@ partial class PldrGenerator
         foreach (var (tensor, elements, key) in checks)
             if (elements > MaxArrayLength)
             {
-                diagnostics.Add(Diagnostic("PLDR0015", where(key), tensor, Format(elements), Format(MaxArrayLength), key));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.TooLarge, where(key), tensor, Format(elements), Format(MaxArrayLength), key));
                 return;
             }
     }
@@ -203,7 +201,7 @@ partial class PldrGenerator
         };
         if (entry.Value is null)
         {
-            diagnostics.Add(Diagnostic("PLDR0004", entry.ValueLocation, entry.Key, expected, entry.ValueKind));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.WrongType, entry.ValueLocation, entry.Key, expected, entry.ValueKind));
             return false;
         }
         switch (kind)
@@ -212,7 +210,7 @@ partial class PldrGenerator
                 // A whole number too long for int (or even long) is out of range, not of the wrong type.
                 if (!int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int i))
                 {
-                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, raw![0] == '-' ? "at least -2147483648" : "at most 2147483647"));
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, entry.ValueLocation, entry.Key, raw!, raw![0] == '-' ? "at least -2147483648" : "at most 2147483647"));
                     return false;
                 }
                 value = i;
@@ -220,7 +218,7 @@ partial class PldrGenerator
             case Kind.Number when !entry.Quoted && double.TryParse(raw, NumberStyles.Float, CultureInfo.InvariantCulture, out double d):
                 if (double.IsInfinity(d))
                 {
-                    diagnostics.Add(Diagnostic("PLDR0016", entry.ValueLocation, entry.Key, raw!, "a finite number"));
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.OutOfRange, entry.ValueLocation, entry.Key, raw!, "a finite number"));
                     return false;
                 }
                 value = d;
@@ -231,7 +229,7 @@ partial class PldrGenerator
             case Kind.CustomG when isNull:
                 return true;
             case Kind.CustomG when !CustomGTypes.Contains(raw):
-                diagnostics.Add(Diagnostic("PLDR0008", entry.ValueLocation, raw!));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.UnknownCustomG, entry.ValueLocation, raw!));
                 return false;
             case Kind.CustomG:
                 value = raw;
@@ -240,13 +238,13 @@ partial class PldrGenerator
                 bool valid = kind == Kind.Identifier ? IsIdentifier(raw!) : raw!.Split('.').All(IsIdentifier);
                 if (!valid)
                 {
-                    diagnostics.Add(Diagnostic("PLDR0012", entry.ValueLocation, entry.Key, raw!, kind == Kind.Identifier ? "type name" : "namespace"));
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.InvalidIdentifier, entry.ValueLocation, entry.Key, raw!, kind == Kind.Identifier ? "type name" : "namespace"));
                     return false;
                 }
                 value = raw;
                 return true;
         }
-        diagnostics.Add(Diagnostic("PLDR0004", entry.ValueLocation, entry.Key, expected, raw!));
+        diagnostics.Add(Diagnostic(DiagnosticDescriptors.WrongType, entry.ValueLocation, entry.Key, expected, raw!));
         return false;
     }
 
@@ -260,10 +258,10 @@ partial class PldrGenerator
         SyntaxFacts.IsValidIdentifier(name) && SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None
         && SyntaxFacts.GetContextualKeywordKind(name) == SyntaxKind.None;
 
-    static bool IsError(DiagnosticInfo d) => d.Id != "PLDR0002";
+    static bool IsError(DiagnosticInfo d) => d.Descriptor.DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error;
 
     static string Format(object? value) => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "null";
 
-    internal static DiagnosticInfo Diagnostic(string id, SpecLocation location, params string[] arguments) =>
-        new(id, location, arguments.ToImmutableArray());
+    internal static DiagnosticInfo Diagnostic(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, SpecLocation location, params string[] arguments) =>
+        new(descriptor, location, arguments.ToImmutableArray());
 }

@@ -17,6 +17,7 @@ public static class PldrCli
         var root = new RootCommand("pldr: run PLDR-LLMs compiled by PldrGen (power law graph attention, KV-cache and G-cache).")
         {
             GenerateCommand.Create(stdout, stderr),
+            BatchCommand.Create(stdout, stderr),
             GCacheCommand.Create(stdout),
             TokenizeCommand.Create(stdout),
             TokenizeCommand.CreateDetokenize(stdout),

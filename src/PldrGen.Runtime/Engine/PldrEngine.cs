@@ -33,14 +33,14 @@ public sealed class PldrEngine : IDisposable
     /// An engine over a loaded model. A CPU model (<see cref="ICpuModel"/>) serves every slot from its one copy of
     /// the weights, and each decode step advances all busy slots at once; another backend serves one slot.
     /// </summary>
-    public PldrEngine(IPldrModel model, PldrTokenizer? tokenizer, EngineOptions? options = null)
-        : this(SlotsOver(model, options ?? new EngineOptions()), tokenizer, options ?? new EngineOptions())
+    public PldrEngine(IPldrModel model, PldrTokenizer? tokenizer, EngineOptions options)
+        : this(SlotsOver(model, options), tokenizer, options)
     {
     }
 
     /// <summary>An engine whose slots <paramref name="createSlot"/> makes, one call per slot; slots step one after the other.</summary>
-    public PldrEngine(Func<IPldrModel> createSlot, PldrTokenizer? tokenizer, EngineOptions? options = null)
-        : this(SlotsFrom(createSlot, options ?? new EngineOptions()), tokenizer, options ?? new EngineOptions())
+    public PldrEngine(Func<IPldrModel> createSlot, PldrTokenizer? tokenizer, EngineOptions options)
+        : this(SlotsFrom(createSlot, options), tokenizer, options)
     {
     }
 
@@ -80,7 +80,7 @@ public sealed class PldrEngine : IDisposable
     public static PldrEngine Load(PldrModelInfo info, string directory, EngineOptions? options = null)
     {
         string tokenizer = Path.Combine(directory, "tokenizer.model");
-        return new PldrEngine(info.Load(directory), File.Exists(tokenizer) ? PldrTokenizer.Load(tokenizer) : null, options);
+        return new PldrEngine(info.Load(directory), File.Exists(tokenizer) ? PldrTokenizer.Load(tokenizer) : null, options ?? new EngineOptions());
     }
 
     public PldrModelInfo Info { get; }
@@ -101,14 +101,10 @@ public sealed class PldrEngine : IDisposable
         return 4 * (floats + p);
     }
 
-    /// <summary>Streams the tokens generated for <paramref name="prompt"/>; the last one carries the finish.</summary>
+    /// <summary>Streams the tokens generated for <paramref name="prompt"/> (text or token ids); the last one carries the finish.</summary>
     /// <exception cref="EngineQueueFullException">Every slot is busy and the queue is full.</exception>
     /// <exception cref="OperationCanceledException">The caller cancelled; the slot is freed at the next step.</exception>
-    public IAsyncEnumerable<GeneratedToken> GenerateAsync(string prompt, GenerateOptions? options = null, CancellationToken cancellationToken = default) =>
-        GenerateAsync(Encode(prompt), options, cancellationToken);
-
-    /// <inheritdoc cref="GenerateAsync(string, GenerateOptions?, CancellationToken)"/>
-    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(int[] prompt, GenerateOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(Prompt prompt, GenerateOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var request = Submit(prompt, options, cancellationToken);
         try
@@ -126,11 +122,8 @@ public sealed class PldrEngine : IDisposable
     }
 
     /// <summary>Generates the whole sequence; cancelling ends it with <see cref="StopReason.Cancelled"/> and what it had so far.</summary>
-    public Task<GenerateResult> CompleteAsync(string prompt, GenerateOptions? options = null, CancellationToken cancellationToken = default) =>
-        CompleteAsync(Encode(prompt), options, cancellationToken);
-
-    /// <inheritdoc cref="CompleteAsync(string, GenerateOptions?, CancellationToken)"/>
-    public Task<GenerateResult> CompleteAsync(int[] prompt, GenerateOptions? options = null, CancellationToken cancellationToken = default) =>
+    /// <exception cref="EngineQueueFullException">Every slot is busy and the queue is full.</exception>
+    public Task<GenerateResult> CompleteAsync(Prompt prompt, GenerateOptions? options = null, CancellationToken cancellationToken = default) =>
         Submit(prompt, options, cancellationToken).Result.Task;
 
     /// <summary>Drops the G kept for a <see cref="GPolicy.FirstOfGroup"/> group; its next request computes it again.</summary>
@@ -139,13 +132,13 @@ public sealed class PldrEngine : IDisposable
         lock (_lock) _groups.Remove(group);
     }
 
-    int[] Encode(string prompt) =>
-        (Tokenizer ?? throw new PldrException($"{Info.Name}: the model folder has no tokenizer.model; give the prompt as token ids")).EncodePrompt(prompt);
+    int[] Encode(Prompt prompt) => prompt.Tokens ??
+        (Tokenizer ?? throw new PldrException($"{Info.Name}: the model folder has no tokenizer.model; give the prompt as token ids")).EncodePrompt(prompt.Text!);
 
-    Request Submit(int[] prompt, GenerateOptions? options, CancellationToken cancellationToken)
+    Request Submit(Prompt prompt, GenerateOptions? options, CancellationToken cancellationToken)
     {
         var config = Info.Config;
-        var sequence = new GenerationSequence(prompt, options ?? new GenerateOptions(), Tokenizer, config.VocabSize, config.MaxPositionEmbeddings, Info.EosToken);
+        var sequence = new GenerationSequence(Encode(prompt), options ?? new GenerateOptions(), Tokenizer, config.VocabSize, config.MaxPositionEmbeddings, Info.EosToken);
         var request = new Request(sequence, Wake);
         request.CancelWhen(cancellationToken);
         lock (_lock)

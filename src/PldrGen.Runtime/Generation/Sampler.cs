@@ -17,8 +17,11 @@ public sealed class Sampler
     readonly DescendingSelection? _selection;
     readonly TokenPenalties? _penalties;
 
+    /// <summary>A sampler for one sequence whose prompt the repetition penalty does not see.</summary>
+    public Sampler(SamplingOptions options, int vocabSize) : this(options, vocabSize, []) { }
+
     /// <summary>A sampler for one sequence; the repetition penalty counts <paramref name="prompt"/>'s tokens as seen.</summary>
-    public Sampler(SamplingOptions options, int vocabSize, ReadOnlySpan<int> prompt = default)
+    public Sampler(SamplingOptions options, int vocabSize, ReadOnlySpan<int> prompt)
     {
         options.Validate();
         _options = options;

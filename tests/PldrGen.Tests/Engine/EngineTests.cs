@@ -98,9 +98,9 @@ public sealed class EngineTests
         using var engine = Engine("pldr-tiny-pydoc", slots: 1, queue: 1);
         var slow = new GenerateOptions { MaxTokens = 200, IgnoreEos = true };
         using var stop = new CancellationTokenSource();
-        _ = engine.CompleteAsync([5, 6, 7], slow, stop.Token);
-        _ = engine.CompleteAsync([5, 6, 7], slow, stop.Token);
-        var refused = Assert.Throws<EngineQueueFullException>(() => { _ = engine.CompleteAsync([5, 6, 7], slow); }); // refused at the call, not later
+        _ = engine.CompleteAsync(new[] { 5, 6, 7 }, slow, stop.Token);
+        _ = engine.CompleteAsync(new[] { 5, 6, 7 }, slow, stop.Token);
+        var refused = Assert.Throws<EngineQueueFullException>(() => { _ = engine.CompleteAsync(new[] { 5, 6, 7 }, slow); }); // refused at the call, not later
         Assert.StartsWith("the engine's queue is full: ", refused.Message);
         stop.Cancel();
     }

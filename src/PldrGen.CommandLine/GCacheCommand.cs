@@ -17,8 +17,8 @@ static class GCacheCommand
         {
             string directory = model.ModelDirectory(result);
             var info = ModelResolver.Resolve(directory);
+            var prompt = model.PromptTokens(result, ModelOptions.TokenizerOf(directory), info.Config);
             var pldr = info.Load(directory);
-            var prompt = model.PromptTokens(result, ModelOptions.TokenizerOf(directory));
             pldr.Prefill(prompt);
             var cache = pldr.CaptureGCache();
             string path = result.GetValue(output)!;

@@ -1,10 +1,8 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Text.Json;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Generation;
-using PldrGen.Runtime.Kernels;
 using PldrGen.Runtime.Text;
 
 namespace PldrGen.CommandLine;
@@ -12,124 +10,67 @@ namespace PldrGen.CommandLine;
 /// <summary><c>pldr generate</c>: load a checkpoint, prefill the prompt, stream sampled tokens.</summary>
 static class GenerateCommand
 {
-    public static Command Create(TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
         var model = new ModelOptions();
-        var maxNewTokens = new Option<int>("--max-new-tokens") { Description = "Tokens to generate at most", DefaultValueFactory = _ => 64, HelpName = "N" };
-        var greedy = new Option<bool>("--greedy") { Description = "Always take the likeliest token (top-k 1)" };
-        var temperature = new Option<float>("--temperature") { Description = "Divide logits by T when T < 1 (0 < T ≤ 1)", DefaultValueFactory = _ => 1f, HelpName = "T" };
-        var topK = new Option<int>("--top-k") { Description = "Keep the K likeliest tokens (0 = off)", DefaultValueFactory = _ => 0, HelpName = "K" };
-        var topP = new Option<float>("--top-p") { Description = "Keep the likeliest tokens while their cumulative probability ≤ P", DefaultValueFactory = _ => 0.9f, HelpName = "P" };
-        var seed = new Option<int>("--seed") { Description = "Random seed: the same seed gives the same text", DefaultValueFactory = _ => 0, HelpName = "S" };
-        var ignoreEos = new Option<bool>("--ignore-eos") { Description = "Keep generating after [END]" };
+        var run = new RunOptions();
         var noKvCache = new Option<bool>("--no-kv-cache") { Description = "Re-run the whole growing sequence each step (A recomputed)" };
         var noGCache = new Option<bool>("--no-g-cache") { Description = "Recompute G every step instead of reusing the prefill's" };
         var gCache = new Option<string?>("--g-cache") { Description = "Use this saved G-cache from prefill on (see 'pldr gcache')", HelpName = "FILE" };
-        var weights = new Option<string>("--weights")
-        {
-            Description = "Weight matrices in memory: stored (as in the file), f32, bf16 (half the bytes per token) or int8 (a quarter, per-row scales); bf16 from f32 and int8 are lossy",
-            DefaultValueFactory = _ => "stored", HelpName = "FORMAT",
-        };
-        weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "int8");
-        var device = new Option<string>("--device")
-        {
-            Description = $"Where to run: {string.Join(", ", PldrDevices.Names)}", DefaultValueFactory = _ => PldrDevices.Cpu, HelpName = "DEVICE",
-        };
         var dump = new Option<string?>("--dump") { Description = "Write prompt, logits, A/A_LM/G_LM and generated tokens as safetensors", HelpName = "FILE" };
-        var stats = new Option<bool>("--stats") { Description = "Print timings as one JSON line, last on stderr" };
+        var stats = new Option<bool>("--stats") { Description = "Print the timings as one JSON line (last on stderr) instead of in words" };
         var command = new Command("generate", "Generate text with a PLDR-LLM");
         model.AddTo(command);
-        foreach (var option in new Option[] { maxNewTokens, greedy, temperature, topK, topP, seed, ignoreEos, noKvCache, noGCache, gCache, weights, device, dump, stats })
+        run.AddTo(command);
+        foreach (var option in new Option[] { noKvCache, noGCache, gCache, dump, stats })
             command.Add(option);
 
         command.SetAction(result =>
         {
-            string deviceName = result.GetValue(device)!;
-            var sampling = result.GetValue(greedy)
-                ? GreedyOnly(result, temperature, topK, topP)
-                : new SamplingOptions(result.GetValue(temperature), result.GetValue(topK), result.GetValue(topP), result.GetValue(seed));
-            // The command line keeps the authors' range; the engine also takes 0 (greedy) and above 1.
-            if (!(sampling.Temperature > 0 && sampling.Temperature <= 1)) throw new PldrException($"--temperature must be in (0, 1], got {sampling.Temperature}");
-            sampling.Validate();
-
+            // Everything that can be wrong with the input is found before the first byte of output.
+            var sampling = run.Check(result);
+            string? dumpFile = result.GetValue(dump);
+            if (dumpFile is not null && Path.GetDirectoryName(Path.GetFullPath(dumpFile)) is { } dumpFolder && !Directory.Exists(dumpFolder))
+                throw new PldrException($"--dump: folder {dumpFolder} not found");
             string directory = model.ModelDirectory(result);
             var info = ModelResolver.Resolve(directory);
+            var tokenizer = ModelOptions.TokenizerOf(directory);
+            var prompt = model.PromptTokens(result, tokenizer, info.Config);
+            var injected = result.GetValue(gCache) is { } gCacheFile ? GCache.Load(gCacheFile) : null;
+
             var loadClock = Stopwatch.StartNew();
-            var precision = result.GetValue(weights) switch
-            {
-                "f32" => WeightPrecision.Float32,
-                "bf16" => WeightPrecision.BFloat16,
-                "int8" => WeightPrecision.Int8,
-                _ => (WeightPrecision?)null,
-            };
-            if (deviceName != PldrDevices.Cpu && precision is not null)
-                throw new PldrException($"--weights applies to the cpu device; --device {deviceName} keeps float32 weights");
-            var pldr = deviceName == PldrDevices.Cpu ? info.Load(directory, precision) : LoadOnDevice(info, directory, deviceName);
-            double loadMs = loadClock.Elapsed.TotalMilliseconds;
+            var pldr = run.Load(result, info, directory);
+            var load = loadClock.Elapsed;
             try
             {
-                var tokenizer = ModelOptions.TokenizerOf(directory);
-                var prompt = model.PromptTokens(result, tokenizer);
-
                 pldr.UseKvCache = !result.GetValue(noKvCache);
                 pldr.UseGCache = !result.GetValue(noGCache);
-                if (result.GetValue(gCache) is { } gCacheFile) pldr.InjectGCache(GCache.Load(gCacheFile));
+                if (injected is not null) pldr.InjectGCache(injected);
 
-                string? dumpFile = result.GetValue(dump);
-                var options = new GenerationOptions(result.GetValue(maxNewTokens), sampling, result.GetValue(ignoreEos),
+                var options = new GenerationOptions(result.GetValue(run.MaxNewTokens), sampling, result.GetValue(run.IgnoreEos),
                     KeepLogits: dumpFile is not null, EosToken: info.EosToken,
                     PrefillLogits: dumpFile is null ? null : new float[prompt.Length * info.Config.VocabSize]);
 
+                var output = new TextOutput(stdout);
                 var text = tokenizer?.CreateStreamingDecoder();
                 if (text is not null)
-                {
-                    foreach (int id in prompt) stdout.Write(text.Append(id));
-                    stdout.Flush();
-                }
-                var run = TextGeneration.Run(pldr, prompt, options, token =>
-                {
-                    stdout.Write(text is null ? $"{token} " : text.Append(token));
-                    stdout.Flush();
-                });
-                stdout.WriteLine(text?.Flush() ?? "");
-                if (run.ContextFull) stderr.WriteLine($"pldr: stopped at the context limit ({info.Config.MaxPositionEmbeddings} positions)");
+                    foreach (int id in prompt) output.Write(text.Append(id));
+                var generated = TextGeneration.Run(pldr, prompt, options, token => output.Write(text is null ? $"{token} " : text.Append(token)), cancel);
+                output.WriteLine(text?.Flush() ?? "");
+                if (generated.ContextFull) stderr.WriteLine($"pldr: stopped at the context limit ({info.Config.MaxPositionEmbeddings} positions)");
+                if (generated.Cancelled) stderr.WriteLine($"pldr: stopped by Ctrl-C after {generated.Tokens.Count} tokens");
 
-                if (dumpFile is not null) Dump(dumpFile, info, run, options.PrefillLogits!);
-                if (result.GetValue(stats))
-                {
-                    var s = new RunStats(info.Name, deviceName, CacheMode(pldr, result.GetValue(gCache) is not null), Math.Round(loadMs, 3),
-                        prompt.Length, Ms(run.PrefillTime), PerSecond(prompt.Length, run.PrefillTime),
-                        run.DecodeSteps, Ms(run.DecodeTime), PerSecond(run.DecodeSteps, run.DecodeTime), run.Tokens.Count);
-                    stderr.WriteLine(JsonSerializer.Serialize(s, CliJson.Default.RunStats));
-                }
+                if (dumpFile is not null) Dump(dumpFile, info, generated, options.PrefillLogits!);
+                RunReport.Write(stderr, result.GetValue(stats), info, pldr, result.GetValue(run.Device)!, injected is not null, load, prompt, generated);
+                return generated.Cancelled ? PldrCli.InterruptedExitCode : 0;
             }
             finally
             {
                 (pldr as IDisposable)?.Dispose(); // a device model frees its device, on every path
             }
-            return 0;
         });
         return command;
     }
-
-    static IPldrModel LoadOnDevice(PldrModelInfo info, string directory, string device) =>
-        PldrDevices.Find(device) is { } load ? load(info, directory)
-        : throw new PldrException($"--device {device}: " +
-            (PldrDevices.WhyUnavailable(device) ?? $"not available in this build; the devices are: {string.Join(", ", PldrDevices.Names)}"));
-
-    static SamplingOptions GreedyOnly(ParseResult result, params Option[] conflicting)
-    {
-        foreach (var option in conflicting)
-            if (result.GetResult(option) is { Implicit: false })
-                throw new PldrException($"--greedy already fixes the choice (top-k 1); drop {option.Name}");
-        return SamplingOptions.Greedy;
-    }
-
-    static string CacheMode(IPldrModel model, bool injected) =>
-        (model.UseKvCache ? "kv-cache" : "no-kv-cache") + "," + (injected ? "injected-g-cache" : model.UseGCache ? "g-cache" : "no-g-cache");
-
-    static double Ms(TimeSpan t) => Math.Round(t.TotalMilliseconds, 3);
-    static double PerSecond(int tokens, TimeSpan t) => t.TotalSeconds > 0 ? Math.Round(tokens / t.TotalSeconds, 2) : 0;
 
     /// <summary>Writes the run like the fixtures: prompt, prefill.logits, layer{l}.A/A_LM/G_LM, generated.tokens/logits.</summary>
     static void Dump(string path, PldrModelInfo info, GenerationResult run, float[] prefillLogits)

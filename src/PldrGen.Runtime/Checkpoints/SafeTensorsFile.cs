@@ -43,7 +43,9 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public static SafeTensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new PldrException($"{path}: file not found");
-        long fileLength = new FileInfo(path).Length;
+        // A symbolic link (a Hub cache snapshot links to its blob) has the length of the file it points to.
+        var file = new FileInfo(path);
+        long fileLength = (file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file).Length;
         if (fileLength < 8) throw new PldrException($"{path}: not a safetensors file ({fileLength} bytes, the 8-byte header length is missing)");
         var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);

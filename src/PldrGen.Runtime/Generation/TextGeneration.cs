@@ -23,6 +23,8 @@ public sealed class GenerationResult
     public int DecodeSteps { get; set; }
     /// <summary>True when generation stopped because the context (max_position_embeddings) was full.</summary>
     public bool ContextFull { get; set; }
+    /// <summary>True when the cancellation token stopped generation early (Ctrl-C).</summary>
+    public bool Cancelled { get; set; }
     /// <summary>The G-cache right after prefill (the A, A_LM and G_LM every cached step used).</summary>
     public Checkpoints.GCache? PrefillGCache { get; set; }
 }
@@ -30,7 +32,7 @@ public sealed class GenerationResult
 /// <summary>The generation loop: prefill the prompt, then draw and decode one token at a time.</summary>
 public static class TextGeneration
 {
-    public static GenerationResult Run(IPldrModel model, int[] prompt, GenerationOptions options, Action<int>? onToken = null)
+    public static GenerationResult Run(IPldrModel model, int[] prompt, GenerationOptions options, Action<int>? onToken = null, CancellationToken cancel = default)
     {
         if (options.MaxNewTokens < 0) throw new PldrException($"--max-new-tokens must be ≥ 0, got {options.MaxNewTokens}");
         var sampler = new Sampler(options.Sampling, model.Info.Config.VocabSize);
@@ -60,6 +62,11 @@ public static class TextGeneration
             onToken?.Invoke(token);
             if (token == options.EosToken && !options.IgnoreEos) break;
             if (step == options.MaxNewTokens - 1) break;
+            if (cancel.IsCancellationRequested)
+            {
+                result.Cancelled = true;
+                break;
+            }
             if (model.Position >= maxPositions)
             {
                 result.ContextFull = true;

@@ -7,8 +7,22 @@ namespace PldrGen.Runtime.Kernels;
 /// </summary>
 sealed unsafe class CpuWorkers
 {
-    /// <summary>One worker per core, shared by every model in the process.</summary>
-    public static CpuWorkers Shared { get; } = new(Environment.ProcessorCount);
+    static int _sharedThreads = Environment.ProcessorCount;
+    static CpuWorkers? _shared;
+
+    /// <summary>One worker per core (or <see cref="UseThreads"/>), shared by every model in the process.</summary>
+    public static CpuWorkers Shared => LazyInitializer.EnsureInitialized(ref _shared, () => new CpuWorkers(_sharedThreads));
+
+    /// <summary>Sets how many threads <see cref="Shared"/> starts; only before the first model runs.</summary>
+    public static void UseThreads(int threads)
+    {
+        if (threads < 1) throw new PldrException($"--threads must be at least 1, got {threads}");
+        if (_shared is not null && _shared._threads != threads) throw new InvalidOperationException("the shared CPU workers are already running");
+        _sharedThreads = threads;
+    }
+
+    /// <summary>The threads <see cref="Shared"/> runs on (or will run on).</summary>
+    public static int SharedThreads => _shared?._threads ?? _sharedThreads;
 
     readonly int _threads;
     readonly Thread[] _workers;

@@ -38,7 +38,8 @@ namespace {{s.Namespace}};
 {{GeneratedCode}}
 public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>, ICpuModel
 {
-    // ---- Shapes: const, so every loop bound and buffer size is known to the JIT ----
+    // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
+    // take them as int parameters: a const-specialised kernel measured no steadier gain (bench: -- const-shapes) ----
     public const int VocabSize = {{s.VocabSize}};             // V, vocab_size
     public const int HiddenSize = {{s.HiddenSize}};            // D, hidden_size
     public const int IntermediateSize = {{s.IntermediateSize}};      // F, intermediate_size

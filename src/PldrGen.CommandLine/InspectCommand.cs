@@ -25,7 +25,7 @@ static class InspectCommand
             string directory = model.ModelDirectory(result);
             var info = ModelResolver.Resolve(directory);
             var pldr = info.Load(directory);
-            var prompt = model.PromptTokens(result, ModelOptions.TokenizerOf(directory));
+            var prompt = model.PromptTokens(result, ModelOptions.TokenizerOf(directory), info.Config);
             pldr.Prefill(prompt);
             var outputs = DeductiveOutputs.Capture(pldr, PowerLawExponents.Load(directory, info.Config));
             string path = result.GetValue(output)!, text = result.GetValue(model.Prompt) ?? $"{prompt.Length} tokens";

@@ -1,4 +1,4 @@
 namespace System.Runtime.CompilerServices;
 
 // netstandard2.0 lacks this marker type; records need it for their init accessors.
-internal static class IsExternalInit;
+static class IsExternalInit;

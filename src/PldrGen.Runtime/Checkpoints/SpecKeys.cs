@@ -3,7 +3,7 @@
 namespace PldrGen;
 
 /// <summary>Every key of a spec, named like the Hugging Face pldrllm config.json (plus class_name and namespace).</summary>
-internal static class SpecKeys
+static class SpecKeys
 {
     public const string ClassName = "class_name";
     public const string Namespace = "namespace";
@@ -32,7 +32,7 @@ internal static class SpecKeys
 /// The value of an optional key that is absent, as the authors' config applies it. head_dim defaults to
 /// hidden_size / num_attention_heads and hidden_size to num_attention_heads · head_dim.
 /// </summary>
-internal static class SpecDefaults
+static class SpecDefaults
 {
     public const string Namespace = "PldrGen.Models";
     public const double LayerNormEps = 1e-6;

@@ -1,10 +1,20 @@
+using System.Diagnostics;
+
 namespace PldrGen.Runtime.Kernels;
 
 /// <summary>
 /// Persistent worker threads that split a loop [0, count) into one contiguous chunk per core. The caller runs the
 /// first chunk itself and waits for the rest. Nothing is allocated per call (the body is a function pointer with a
-/// pointer to the caller's state), so a decode step stays allocation-free; one call costs a few microseconds.
+/// pointer to the caller's state), so a decode step stays allocation-free.
 /// </summary>
+/// <remarks>
+/// The caller never blocks in a managed wait or a contended <c>lock</c>: on Linux a thread's first blocking wait
+/// allocates its wait bookkeeping (~0.7–2 KB), and which call blocks first would depend on what else runs (two models
+/// on two threads). The caller takes the loop with a compare-exchange, hands each worker a ticket, signals its event
+/// on every call (so its one-time cost is paid on the thread's first parallel loop, whatever the load), and spins for
+/// the rest. Workers spin briefly for the next ticket before sleeping on their event, so a decode step's many short
+/// loops do not pay a futex wake each.
+/// </remarks>
 sealed unsafe class CpuWorkers
 {
     static int _sharedThreads = Environment.ProcessorCount;
@@ -24,27 +34,29 @@ sealed unsafe class CpuWorkers
     /// <summary>The threads <see cref="Shared"/> runs on (or will run on).</summary>
     public static int SharedThreads => _shared?._threads ?? _sharedThreads;
 
+    // How long an idle worker polls for its next ticket before sleeping: longer than the gaps between a step's loops.
+    static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
+
+    const int Stride = 16; // ints per ticket slot: one cache line each, so workers polling do not share a line
+
     readonly int _threads;
-    readonly Thread[] _workers;
-    readonly SemaphoreSlim[] _start;
-    readonly CountdownEvent _done;
-    readonly object _gate = new();
+    readonly AutoResetEvent[] _wake;
+    readonly int[] _tickets;
+    int _busy, _pending, _ticket;
     delegate*<void*, int, int, void> _body;
     void* _state;
-    int _count, _grain;
+    int _count, _grain, _chunks;
 
     public CpuWorkers(int threads)
     {
         _threads = Math.Max(1, threads);
-        _workers = new Thread[_threads - 1];
-        _start = new SemaphoreSlim[_threads - 1];
-        _done = new CountdownEvent(1);
-        for (int i = 0; i < _workers.Length; i++)
+        _wake = new AutoResetEvent[_threads - 1];
+        _tickets = new int[_threads * Stride];
+        for (int i = 0; i < _wake.Length; i++)
         {
             int index = i + 1;
-            _start[i] = new SemaphoreSlim(0);
-            _workers[i] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"pldr-cpu-{index}" };
-            _workers[i].Start();
+            _wake[i] = new AutoResetEvent(false);
+            new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"pldr-cpu-{index}" }.Start();
         }
     }
 
@@ -60,32 +72,51 @@ sealed unsafe class CpuWorkers
             body(state, 0, count);
             return;
         }
-        lock (_gate) // one parallel loop at a time: two models on two threads share the workers
+        // One parallel loop at a time: two models on two threads share the workers.
+        for (int spins = 0; Interlocked.CompareExchange(ref _busy, 1, 0) != 0; spins++) Pause(spins);
+        _body = body; _state = state; _count = count; _grain = grain; _chunks = chunks;
+        _pending = chunks - 1;
+        int ticket = ++_ticket;
+        for (int i = 1; i < chunks; i++)
         {
-            _body = body; _state = state; _count = count; _grain = grain;
-            _done.Reset(chunks - 1);
-            for (int i = 1; i < chunks; i++) _start[i - 1].Release();
-            RunChunk(0, chunks);
-            _done.Wait();
+            Volatile.Write(ref _tickets[i * Stride], ticket);
+            _wake[i - 1].Set();
         }
+        RunChunk(0);
+        for (int spins = 0; Volatile.Read(ref _pending) != 0; spins++) Pause(spins);
+        Volatile.Write(ref _busy, 0);
     }
 
-    void RunChunk(int index, int chunks)
+    // Busy-wait without Thread.Sleep (which enters the wait subsystem); yield the core once the wait is long.
+    static void Pause(int spins)
+    {
+        if (spins < 100) Thread.SpinWait(20);
+        else Thread.Yield();
+    }
+
+    void RunChunk(int index)
     {
         int blocks = (_count + _grain - 1) / _grain;
-        int start = (int)((long)blocks * index / chunks) * _grain;
-        int end = Math.Min(_count, (int)((long)blocks * (index + 1) / chunks) * _grain);
+        int start = (int)((long)blocks * index / _chunks) * _grain;
+        int end = Math.Min(_count, (int)((long)blocks * (index + 1) / _chunks) * _grain);
         if (start < end) _body(_state, start, end);
     }
 
     void WorkerLoop(int index)
     {
+        int seen = 0;
         while (true)
         {
-            _start[index - 1].Wait();
-            int chunks = Math.Min(_threads, (_count + _grain - 1) / _grain);
-            try { RunChunk(index, chunks); }
-            finally { _done.Signal(); }
+            long idleSince = Stopwatch.GetTimestamp();
+            int ticket;
+            while ((ticket = Volatile.Read(ref _tickets[index * Stride])) == seen)
+            {
+                if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) Thread.SpinWait(20);
+                else _wake[index - 1].WaitOne();
+            }
+            seen = ticket;
+            try { RunChunk(index); }
+            finally { Interlocked.Decrement(ref _pending); }
         }
     }
 }

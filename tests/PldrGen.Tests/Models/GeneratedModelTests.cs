@@ -175,6 +175,39 @@ public sealed class GeneratedModelTests(ITestOutputHelper output)
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    // The shared workers under load from a second model: a thread's first wait that blocks must not land inside the
+    // measured steps (it allocated 0.7–2 KB when the caller blocked on a contended lock or a countdown event).
+    [Fact]
+    public void Decode_steps_allocate_nothing_while_another_model_runs()
+    {
+        using var stop = new CancellationTokenSource();
+        var other = new Thread(() =>
+        {
+            var busy = Load("pldr-tiny-pydoc");
+            while (!stop.IsCancellationRequested)
+            {
+                busy.Prefill([279, 551, 320]);
+                for (int i = 0; i < 8; i++) busy.Decode(7 + i);
+            }
+        });
+        long allocated = -1;
+        var measured = new Thread(() =>
+        {
+            var model = Load("pldr-tiny-pydoc");
+            model.Prefill([279, 551, 320]);
+            model.Decode(42);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 64; i++) model.Decode(100 + i);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        other.Start();
+        measured.Start();
+        measured.Join();
+        stop.Cancel();
+        other.Join();
+        Assert.Equal(0, allocated);
+    }
+
     float[] CheckGreedy(string name, IPldrModel model, SafeTensorsFile reference, int[] prompt, string kind, double tolerance)
     {
         var (logits, errors) = TeacherForced.Check(name, model, reference, prompt, kind, tolerance);

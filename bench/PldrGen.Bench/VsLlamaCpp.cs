@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
+using LLama;
+using LLama.Common;
+using LLama.Native;
+using PldrGen.Models;
+using PldrGen.Runtime.Kernels;
+
+namespace PldrGen.Bench;
+
+/// <summary>
+/// PldrGen beside llama.cpp (LLamaSharp 0.30.0, CPU backend) on models of the same size: PldrGen's 110M shape with
+/// seeded random weights, and a LLaMA GGUF of the same width, depth, heads, n_ff and vocabulary written by
+/// <c>bench/make_llama_gguf.py</c> in F32, F16 and Q8_0. Every measurement is a fresh process (as a user's
+/// <c>pldr generate</c> is): a greedy prefill of 128 or 512 random tokens, then 64 decode steps, and the process's
+/// peak resident memory. Both engines run with the same thread count, interleaved round by round; the table shows
+/// medians and PldrGen ÷ llama.cpp.
+/// </summary>
+static class VsLlamaCpp
+{
+    const int DecodeTokens = 64;
+    static readonly int[] PromptLengths = [128, 512];
+
+    // PldrGen's precision, llama.cpp's GGUF type, and the table's label.
+    static readonly (string Label, string Pldr, string Gguf)[] Precisions =
+        [("fp32", "f32", "f32"), ("16-bit (bf16 / F16)", "bf16", "f16"), ("8-bit (int8 / Q8_0)", "int8", "q8_0")];
+
+    sealed record Result(double PrefillTokS, double DecodeTokS, double PeakMiB);
+
+    public static int Run(string[] args)
+    {
+        int rounds = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 5;
+        int threads = Environment.ProcessorCount;
+        string work = Path.Combine(Path.GetTempPath(), "pldrgen-vs-llama");
+        Directory.CreateDirectory(work);
+        string checkpoint = RandomCheckpoint.Create(PldrV51_110M.ModelInfo, PldrV51_110M.TensorManifest, bf16: false);
+        foreach (var (_, _, gguf) in Precisions) MakeGguf(Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf);
+        Console.WriteLine($"PldrGen vs llama.cpp (LLamaSharp 0.30.0): {threads} threads, {rounds} interleaved rounds, fresh process per run, prompt {string.Join(" / ", PromptLengths)} then {DecodeTokens} greedy decode steps");
+
+        var results = new Dictionary<string, List<Result>>();
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var (label, pldr, gguf) in Precisions)
+                foreach (int prompt in PromptLengths)
+                {
+                    Record(results, $"pldr {label} {prompt}", Child("pldr", checkpoint, pldr, prompt, threads));
+                    Record(results, $"llama {label} {prompt}", Child("llama", Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf, prompt, threads));
+                }
+            Console.Error.WriteLine($"round {round + 1} done");
+        }
+
+        Console.WriteLine();
+        Console.WriteLine("tok/s (median)                     prompt | PldrGen prefill / decode | llama.cpp prefill / decode | PldrGen ÷ llama.cpp prefill / decode");
+        foreach (var (label, _, _) in Precisions)
+            foreach (int prompt in PromptLengths)
+            {
+                var p = results[$"pldr {label} {prompt}"];
+                var l = results[$"llama {label} {prompt}"];
+                double pp = Median(p, r => r.PrefillTokS), pd = Median(p, r => r.DecodeTokS);
+                double lp = Median(l, r => r.PrefillTokS), ld = Median(l, r => r.DecodeTokS);
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{label,-34} {prompt,6} | {pp,11:F1} / {pd,10:F1} | {lp,13:F1} / {ld,10:F1} | {pp / lp,18:F2} / {pd / ld,6:F2}"));
+            }
+        Console.WriteLine();
+        Console.WriteLine("peak memory, MiB (median, 512-token prompt) | PldrGen | llama.cpp | PldrGen ÷ llama.cpp");
+        foreach (var (label, _, _) in Precisions)
+        {
+            double p = Median(results[$"pldr {label} 512"], r => r.PeakMiB), l = Median(results[$"llama {label} 512"], r => r.PeakMiB);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label,-43} | {p,7:F0} | {l,9:F0} | {p / l,6:F2}×"));
+        }
+        return 0;
+    }
+
+    /// <summary>One measurement in a child process: `vs-llama-child ENGINE MODEL PRECISION PROMPT THREADS`.</summary>
+    public static int RunChild(string[] args)
+    {
+        string engine = args[0], model = args[1], precision = args[2];
+        int promptLength = int.Parse(args[3], CultureInfo.InvariantCulture), threads = int.Parse(args[4], CultureInfo.InvariantCulture);
+        var random = new Random(42);
+        var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(4, 4096)).ToArray();
+        var (prefillMs, decodeMs) = engine == "pldr" ? TimePldr(model, precision, prompt) : TimeLlama(model, prompt, threads);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {promptLength / (prefillMs / 1e3):F3} {DecodeTokens / (decodeMs / 1e3):F3} {PeakResidentMiB():F1}"));
+        return 0;
+    }
+
+    static (double, double) TimePldr(string checkpoint, string precision, int[] prompt)
+    {
+        var model = PldrV51_110M.Load(checkpoint, precision switch
+        {
+            "bf16" => WeightPrecision.BFloat16,
+            "int8" => WeightPrecision.Int8,
+            _ => WeightPrecision.Float32,
+        });
+        var clock = Stopwatch.StartNew();
+        var logits = model.Prefill(prompt);
+        double prefill = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        for (int i = 0; i < DecodeTokens; i++) logits = model.Decode(TensorPrimitives.IndexOfMax(logits));
+        return (prefill, clock.Elapsed.TotalMilliseconds);
+    }
+
+    static (double, double) TimeLlama(string gguf, int[] prompt, int threads)
+    {
+        var parameters = new ModelParams(gguf)
+        {
+            ContextSize = 1024, BatchSize = 512, UBatchSize = 512, Threads = threads, BatchThreads = threads, GpuLayerCount = 0,
+        };
+        using var weights = LLamaWeights.LoadFromFile(parameters);
+        using var context = weights.CreateContext(parameters);
+        var batch = new LLamaBatch();
+        for (int i = 0; i < prompt.Length; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
+        var clock = Stopwatch.StartNew();
+        Check(context.Decode(batch));
+        int token = TensorPrimitives.IndexOfMax(context.NativeHandle.GetLogitsIth(prompt.Length - 1));
+        double prefill = clock.Elapsed.TotalMilliseconds;
+        clock.Restart();
+        for (int i = 0; i < DecodeTokens; i++)
+        {
+            batch.Clear();
+            batch.Add(token, prompt.Length + i, LLamaSeqId.Zero, true);
+            Check(context.Decode(batch));
+            token = TensorPrimitives.IndexOfMax(context.NativeHandle.GetLogitsIth(0));
+        }
+        return (prefill, clock.Elapsed.TotalMilliseconds);
+    }
+
+    static void Check(DecodeResult result)
+    {
+        if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode returned {result}");
+    }
+
+    static Result Child(string engine, string model, string precision, int prompt, int threads)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { typeof(VsLlamaCpp).Assembly.Location, "vs-llama-child", engine, model, precision, prompt.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture) })
+            start.ArgumentList.Add(a);
+        start.Environment["DOTNET_TC_QuickJitForLoops"] = "0"; // what the pldr program is built with
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException($"{engine} {precision} {prompt}: no result (exit {process.ExitCode}): {stderr.Result[^Math.Min(2000, stderr.Result.Length)..]}");
+        var f = line.Split(' ').Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return new(f[0], f[1], f[2]);
+    }
+
+    static void MakeGguf(string path, string type)
+    {
+        if (File.Exists(path)) return;
+        string script = Path.Combine(AppContext.BaseDirectory, "make_llama_gguf.py");
+        using var process = Process.Start("python3", [script, path + ".tmp", type]);
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{script} failed for {type}");
+        File.Move(path + ".tmp", path);
+    }
+
+    static void Record(Dictionary<string, List<Result>> results, string key, Result result)
+    {
+        if (!results.TryGetValue(key, out var list)) results[key] = list = [];
+        list.Add(result);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key}: prefill {result.PrefillTokS:F1} tok/s, decode {result.DecodeTokS:F1} tok/s, peak {result.PeakMiB:F0} MiB"));
+    }
+
+    /// <summary>VmHWM of this process: the peak resident set, in MiB.</summary>
+    static double PeakResidentMiB()
+    {
+        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    static double Median(List<Result> values, Func<Result, double> field)
+    {
+        var sorted = values.Select(field).Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}

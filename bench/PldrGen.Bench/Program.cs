@@ -4,6 +4,7 @@ using PldrGen.Bench;
 // dotnet run -c Release --project bench/PldrGen.Bench              → the interleaved ratio report (under 10 minutes)
 // dotnet run -c Release --project bench/PldrGen.Bench -- vs-llama [rounds]   → beside llama.cpp, fresh processes (~10 minutes)
 // dotnet run -c Release --project bench/PldrGen.Bench -- bdn [--filter *Decode*]   → the BenchmarkDotNet suites
+// … -- sampling [rounds] → what top-p adds to a decode step; … -- engine [rounds] → the engine at 1, 4, 16 sequences
 if (args.Length > 0 && args[0] == "bdn")
 {
     BenchmarkSwitcher.FromAssembly(typeof(RatioReport).Assembly).Run(args[1..]);
@@ -14,5 +15,7 @@ if (args.Length > 0 && args[0] == "vs-llama-child") return VsLlamaCpp.RunChild(a
 if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run();
 if (args.Length > 0 && args[0] == "metric-learner") return MetricLearnerProbe.Run();
 if (args.Length > 0 && args[0] == "prefill") return PrefillProbe.Run();
+if (args.Length > 0 && args[0] == "sampling") return SamplingBench.Run(args[1..]);
+if (args.Length > 0 && args[0] == "engine") return EngineBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "const-shapes") return ConstShapeProbe.Run();
 return RatioReport.Run(args);

@@ -36,7 +36,7 @@ namespace {{s.Namespace}};
 /// {{plgaComment}}.
 /// </summary>
 {{GeneratedCode}}
-public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>
+public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>, ICpuModel
 {
     // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
     // take them as int parameters: a const-specialised kernel measured no steadier gain (bench: -- const-shapes) ----
@@ -102,6 +102,9 @@ public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>
     public {{s.ClassName}}(ModelWeights weights) : base(ModelInfo, new CpuSequence(Config), weights.CheckpointG) => _weights = weights;
 
     public ModelWeights Weights => _weights;
+
+    /// <summary>Another instance over the same weights, with its own sequence and scratch.</summary>
+    public ICpuModel Share() => new {{s.ClassName}}(_weights);
 
     /// <summary>Runs positions start..start+count−1 of the sequence (tokens already stored) through every layer.</summary>
     protected override void Forward(CpuSequence sequence, int start, int count, bool computeG)

@@ -5,7 +5,10 @@ namespace PldrGen.CommandLine;
 /// <summary>Source-generated JSON (no reflection, so it works in the NativeAOT binary).</summary>
 [JsonSerializable(typeof(IReadOnlyList<string>))]
 [JsonSerializable(typeof(RunStats))]
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(BatchRequest))]
+[JsonSerializable(typeof(BatchResult))]
+[JsonSerializable(typeof(BatchStats))]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow)]
 partial class CliJson : JsonSerializerContext;
 
 /// <summary>What <c>--stats</c> prints as the last line on stderr.</summary>

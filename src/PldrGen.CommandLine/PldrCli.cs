@@ -43,6 +43,7 @@ public static partial class PldrCli
         {
             GenerateCommand.Create(stdout, stderr, cancel),
             ChatCommand.Create(stdout, stderr, cancel),
+            BatchCommand.Create(stdout, stderr),
             GCacheCommand.Create(stdout),
             TokenizeCommand.Create(stdout),
             TokenizeCommand.CreateDetokenize(stdout),

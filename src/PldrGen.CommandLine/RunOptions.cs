@@ -48,6 +48,10 @@ sealed class RunOptions
         var sampling = result.GetValue(Greedy)
             ? GreedyOnly(result)
             : new SamplingOptions(result.GetValue(Temperature), result.GetValue(TopK), result.GetValue(TopP), result.GetValue(Seed));
+        // The command line keeps the authors' range; the engine also takes 0 (greedy) and above 1.
+        if (!(sampling.Temperature > 0 && sampling.Temperature <= 1)) throw new PldrException($"--temperature must be in (0, 1], got {sampling.Temperature}");
+        if (sampling.Temperature < SamplingOptions.MinTemperature)
+            throw new PldrException($"--temperature must be at least {SamplingOptions.MinTemperature} (logits ÷ T overflow below it; --greedy is the limit T → 0), got {sampling.Temperature}");
         sampling.Validate();
         return sampling;
     }

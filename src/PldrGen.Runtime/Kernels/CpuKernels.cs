@@ -15,6 +15,10 @@ public static class CpuKernels
     public static void Linear(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y) =>
         MatMul.Linear(x.Slice(0, rows * layer.In), rows, layer.Weight, layer.Bias, y.Slice(0, rows * layer.Out));
 
+    /// <summary>As <see cref="Linear"/>, each row computed exactly as a decode step computes it alone (batched decode).</summary>
+    public static void LinearPerRow(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y) =>
+        MatMul.Linear(x.Slice(0, rows * layer.In), rows, layer.Weight, layer.Bias, y.Slice(0, rows * layer.Out), rowByRow: true);
+
     /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
     public static unsafe void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
     {
@@ -251,7 +255,7 @@ public static class CpuKernels
     }
 
     /// <summary>g = silu(g)·u, split across the workers when it is large (the metric learner's 896×170 gates).</summary>
-    static unsafe void SiluGate(Span<float> g, ReadOnlySpan<float> u)
+    internal static unsafe void SiluGate(Span<float> g, ReadOnlySpan<float> u)
     {
         const int Chunk = 4096;
         if (g.Length < 4 * Chunk)

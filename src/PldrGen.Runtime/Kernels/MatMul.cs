@@ -19,19 +19,25 @@ static unsafe class MatMul
         public float* W; public ushort* WBf16; public sbyte* WInt8; public float* Scales;
         public int Rows, In, Out;
         public long PanelSize;
+        public bool RowByRow;
     }
 
     const int Width = WeightMatrix.PanelWidth, TileRows = 6;
 
     [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 or int8 panel widened for prefill tiles
 
-    public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y)
+    /// <summary>
+    /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
+    /// decode step computes a row alone (no tiles): its bits do not depend on the other rows, which batched decode
+    /// needs, and each panel is still read from memory once for all of them.
+    /// </summary>
+    public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false)
     {
         fixed (float* px = x, pb = bias, py = y)
         {
             var job = new Job
             {
-                X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize,
+                X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize, RowByRow = rowByRow,
                 W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
                 WBf16 = w.Precision == WeightPrecision.BFloat16 ? w.BFloat16Pointer : null,
                 WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
@@ -52,11 +58,16 @@ static unsafe class MatMul
         for (int p = start; p < end; p++)
         {
             int o = p * Width, valid = Math.Min(Width, job->Out - o);
-            if (job->W is null && rows == 1) // a decode step reads the narrow weights as they are
+            if (rows == 1 || job->RowByRow) // a decode step reads the weights as they are, one row at a time
             {
-                if (job->WBf16 is not null) Row(job->X, job->WBf16 + p * job->PanelSize, k, tile);
-                else Row(job->X, job->WInt8 + p * job->PanelSize, k, job->Scales + o, tile);
-                Store(tile, valid, job->Bias, o, job->Y + o);
+                for (int r = 0; r < rows; r++)
+                {
+                    float* x = job->X + (long)r * k;
+                    if (job->W is not null) Row(x, job->W + p * job->PanelSize, k, tile);
+                    else if (job->WBf16 is not null) Row(x, job->WBf16 + p * job->PanelSize, k, tile);
+                    else Row(x, job->WInt8 + p * job->PanelSize, k, job->Scales + o, tile);
+                    Store(tile, valid, job->Bias, o, job->Y + (long)r * job->Out + o);
+                }
                 continue;
             }
             float* w = job->W is not null ? job->W + p * job->PanelSize

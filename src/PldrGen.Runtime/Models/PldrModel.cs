@@ -33,6 +33,9 @@ public abstract class PldrModel<TSequence> : IPldrModel where TSequence : Sequen
     /// <summary>The sequence this model runs.</summary>
     protected TSequence Sequence { get; }
 
+    /// <summary>The engine's view of <see cref="Sequence"/>: its batched decode steps advance it directly.</summary>
+    internal TSequence CurrentSequence => Sequence;
+
     public int Position => Sequence.Position;
     public bool UseKvCache { get; set; } = true;
     public bool UseGCache { get; set; } = true;

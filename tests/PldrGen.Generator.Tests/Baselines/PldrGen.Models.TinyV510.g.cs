@@ -14,7 +14,7 @@ namespace PldrGen.Models;
 /// G comes from the metric learner after each prefill (2.3–2.5), then stays frozen in the G-cache slot.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("PldrGen", "0.1.0")]
-public sealed partial class TinyV510 : PldrModel<CpuSequence>
+public sealed partial class TinyV510 : PldrModel<CpuSequence>, ICpuModel
 {
     // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
     // take them as int parameters: a const-specialised kernel measured no steadier gain (bench: -- const-shapes) ----
@@ -85,6 +85,9 @@ public sealed partial class TinyV510 : PldrModel<CpuSequence>
     public TinyV510(ModelWeights weights) : base(ModelInfo, new CpuSequence(Config), weights.CheckpointG) => _weights = weights;
 
     public ModelWeights Weights => _weights;
+
+    /// <summary>Another instance over the same weights, with its own sequence and scratch.</summary>
+    public ICpuModel Share() => new TinyV510(_weights);
 
     /// <summary>Runs positions start..start+count−1 of the sequence (tokens already stored) through every layer.</summary>
     protected override void Forward(CpuSequence sequence, int start, int count, bool computeG)

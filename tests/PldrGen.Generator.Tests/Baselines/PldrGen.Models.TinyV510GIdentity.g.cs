@@ -14,7 +14,7 @@ namespace PldrGen.Models;
 /// custom_G_type identity: G is read from decoder.past_G_values, there is no metric learner.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("PldrGen", "0.1.0")]
-public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>
+public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>, ICpuModel
 {
     // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
     // take them as int parameters: a const-specialised kernel measured no steadier gain (bench: -- const-shapes) ----
@@ -80,6 +80,9 @@ public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>
     public TinyV510GIdentity(ModelWeights weights) : base(ModelInfo, new CpuSequence(Config), weights.CheckpointG) => _weights = weights;
 
     public ModelWeights Weights => _weights;
+
+    /// <summary>Another instance over the same weights, with its own sequence and scratch.</summary>
+    public ICpuModel Share() => new TinyV510GIdentity(_weights);
 
     /// <summary>Runs positions start..start+count−1 of the sequence (tokens already stored) through every layer.</summary>
     protected override void Forward(CpuSequence sequence, int start, int count, bool computeG)

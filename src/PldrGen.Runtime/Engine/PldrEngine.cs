@@ -1,0 +1,345 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using PldrGen.Runtime.Checkpoints;
+using PldrGen.Runtime.Generation;
+using PldrGen.Runtime.Text;
+
+namespace PldrGen.Runtime.Engine;
+
+/// <summary>
+/// Serves many sequences on one compiled model. Requests wait in a bounded queue and take a free slot between decode
+/// steps; each step advances every busy slot by one token; a finished or cancelled sequence frees its slot at once.
+/// A prompt is prefilled whole (PLDR's G depends on every prompt position, so a prefill cannot be split by
+/// position), and at most one is admitted between two steps, which bounds the step time running streams see.
+/// Each slot is its own model instance with its own KV-cache, frozen A and G-cache; slots advance one after the
+/// other, so a sequence's tokens and logits are exactly those it gets alone. Thread-safe: any number of callers
+/// share one engine, and one scheduler thread runs the model.
+/// </summary>
+public sealed class PldrEngine : IDisposable
+{
+    readonly Slot[] _slots;
+    readonly Queue<Request> _waiting = new();
+    readonly Dictionary<string, GCache> _groups = new(StringComparer.Ordinal);
+    readonly object _lock = new(); // Monitor.Wait/Pulse wake the scheduler
+    readonly Thread _scheduler;
+    readonly CpuBatchDecode? _batch;   // CPU models: one step for every busy slot
+    readonly float[]? _batchLogits;    // [slots, V]
+    readonly List<Slot> _stepping = [];
+    readonly List<CpuSequence> _steppingSequences = [];
+    int _busy;
+    bool _disposed;
+
+    /// <summary>
+    /// An engine over a loaded model. A CPU model (<see cref="ICpuModel"/>) serves every slot from its one copy of
+    /// the weights, and each decode step advances all busy slots at once; another backend serves one slot.
+    /// </summary>
+    public PldrEngine(IPldrModel model, PldrTokenizer? tokenizer, EngineOptions options)
+        : this(SlotsOver(model, options), tokenizer, options)
+    {
+    }
+
+    /// <summary>An engine whose slots <paramref name="createSlot"/> makes, one call per slot; slots step one after the other.</summary>
+    public PldrEngine(Func<IPldrModel> createSlot, PldrTokenizer? tokenizer, EngineOptions options)
+        : this(SlotsFrom(createSlot, options), tokenizer, options)
+    {
+    }
+
+    PldrEngine(IPldrModel[] models, PldrTokenizer? tokenizer, EngineOptions options)
+    {
+        Options = options;
+        _slots = Array.ConvertAll(models, m => new Slot(m));
+        Info = models[0].Info;
+        Tokenizer = tokenizer;
+        if (models.All(m => m is PldrModel<CpuSequence>) && models[0] is ICpuModel cpu && models.All(m => ((ICpuModel)m).Weights == cpu.Weights))
+        {
+            _batch = new CpuBatchDecode(cpu.Weights, Info.Config, models.Length);
+            _batchLogits = new float[models.Length * Info.Config.VocabSize];
+        }
+        _scheduler = new Thread(Schedule) { IsBackground = true, Name = $"PldrEngine {Info.Name}" };
+        _scheduler.Start();
+    }
+
+    static IPldrModel[] SlotsOver(IPldrModel model, EngineOptions options)
+    {
+        options.Validate();
+        if (model is ICpuModel cpu) return [model, .. Enumerable.Range(1, options.Slots - 1).Select(_ => cpu.Share())];
+        if (options.Slots != 1) throw new PldrException($"{model.Info.Name}: only CPU models share their weights across slots; give one slot, or a factory that loads one model per slot");
+        return [model];
+    }
+
+    static IPldrModel[] SlotsFrom(Func<IPldrModel> createSlot, EngineOptions options)
+    {
+        options.Validate();
+        return [.. Enumerable.Range(0, options.Slots).Select(_ => createSlot())];
+    }
+
+    /// <summary>
+    /// An engine for a checkpoint folder of a compiled spec, its tokenizer.model included when present; every slot
+    /// shares the one copy of the weights.
+    /// </summary>
+    public static PldrEngine Load(PldrModelInfo info, string directory, EngineOptions? options = null)
+    {
+        string tokenizer = Path.Combine(directory, "tokenizer.model");
+        return new PldrEngine(info.Load(directory), File.Exists(tokenizer) ? PldrTokenizer.Load(tokenizer) : null, options ?? new EngineOptions());
+    }
+
+    public PldrModelInfo Info { get; }
+
+    /// <summary>True when one decode step advances every busy slot, reading each weight matrix once (CPU models).</summary>
+    public bool BatchedDecode => _batch is not null;
+    public PldrTokenizer? Tokenizer { get; }
+    public EngineOptions Options { get; }
+
+    /// <summary>Bytes of run state per slot: KV-cache, G-cache and scratch, as the generated run state allocates them.</summary>
+    public static long StateBytesPerSlot(PldrConfig c)
+    {
+        long p = c.MaxPositionEmbeddings, d = c.HiddenSize, f = c.IntermediateSize, h = c.NumAttentionHeads, dk = c.HeadDim;
+        long floats = 2L * c.NumHiddenLayers * p * d     // KV-cache
+            + 3L * c.NumHiddenLayers * h * dk * dk       // G-cache: A, A_LM, G_LM
+            + 5 * p * d + 2 * p * f                      // activations of a whole-prompt prefill
+            + 3 * h * dk * dk + 2 * h * dk * c.ADff + h * p + h * dk + c.VocabSize; // metric learner, attention row, logits
+        return 4 * (floats + p);
+    }
+
+    /// <summary>Streams the tokens generated for <paramref name="prompt"/> (text or token ids); the last one carries the finish.</summary>
+    /// <exception cref="EngineQueueFullException">Every slot is busy and the queue is full.</exception>
+    /// <exception cref="OperationCanceledException">The caller cancelled; the slot is freed at the next step.</exception>
+    public async IAsyncEnumerable<GeneratedToken> GenerateAsync(Prompt prompt, GenerateOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var request = Submit(prompt, options, cancellationToken);
+        try
+        {
+            await foreach (var token in request.Output.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                cancellationToken.ThrowIfCancellationRequested(); // tokens already streamed but not yet read stop here too
+                yield return token;
+            }
+        }
+        finally
+        {
+            request.Cancel(); // a caller that stops reading early frees the slot too
+        }
+    }
+
+    /// <summary>Generates the whole sequence; cancelling ends it with <see cref="StopReason.Cancelled"/> and what it had so far.</summary>
+    /// <exception cref="EngineQueueFullException">Every slot is busy and the queue is full.</exception>
+    public Task<GenerateResult> CompleteAsync(Prompt prompt, GenerateOptions? options = null, CancellationToken cancellationToken = default) =>
+        Submit(prompt, options, cancellationToken).Result.Task;
+
+    /// <summary>Drops the G kept for a <see cref="GPolicy.FirstOfGroup"/> group; its next request computes it again.</summary>
+    public void ForgetGroup(string group)
+    {
+        lock (_lock) _groups.Remove(group);
+    }
+
+    int[] Encode(Prompt prompt) => prompt.Tokens ??
+        (Tokenizer ?? throw new PldrException($"{Info.Name}: the model folder has no tokenizer.model; give the prompt as token ids")).EncodePrompt(prompt.Text!);
+
+    Request Submit(Prompt prompt, GenerateOptions? options, CancellationToken cancellationToken)
+    {
+        var config = Info.Config;
+        var sequence = new GenerationSequence(Encode(prompt), options ?? new GenerateOptions(), Tokenizer, config.VocabSize, config.MaxPositionEmbeddings, Info.EosToken);
+        var request = new Request(sequence, Wake);
+        request.CancelWhen(cancellationToken);
+        lock (_lock)
+        {
+            bool full = _waiting.Count >= Options.QueueCapacity + (_slots.Length - _busy);
+            if (_disposed || full) request.Release();
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (full)
+                throw new EngineQueueFullException($"the engine's queue is full: {_waiting.Count} requests wait for {_slots.Length} busy slots (EngineOptions.QueueCapacity {Options.QueueCapacity}); retry later");
+            _waiting.Enqueue(request);
+            Monitor.Pulse(_lock);
+        }
+        return request;
+    }
+
+    void Wake()
+    {
+        lock (_lock) Monitor.Pulse(_lock);
+    }
+
+    /// <summary>The scheduler: admit one waiting request into a free slot, then advance every busy slot one token.</summary>
+    void Schedule()
+    {
+        while (true)
+        {
+            Slot? admitted = null;
+            lock (_lock)
+            {
+                while (!_disposed && _waiting.Count == 0 && _busy == 0) Monitor.Wait(_lock);
+                if (_disposed) break;
+                if (_waiting.Count > 0 && Array.Find(_slots, s => s.Request is null) is { } free)
+                {
+                    free.Request = _waiting.Dequeue();
+                    _busy++;
+                    admitted = free;
+                }
+            }
+            if (admitted is not null) Prefill(admitted);
+            if (_batch is not null) StepTogether(admitted);
+            else
+                foreach (var slot in _slots)
+                    if (slot.Request is not null && slot != admitted) Step(slot);
+        }
+        FailAll(new ObjectDisposedException(nameof(PldrEngine)));
+    }
+
+    void Prefill(Slot slot)
+    {
+        var request = slot.Request!;
+        var sequence = request.Sequence;
+        if (request.Cancelled) { sequence.Cancel(); Finish(slot); return; }
+        try
+        {
+            string? capture = UseG(slot, sequence.Options.G);
+            sequence.PrefillStarted();
+            var logits = slot.Model.Prefill(sequence.Prompt);
+            sequence.PrefillEnded();
+            if (capture is not null)
+            {
+                var g = slot.Model.CaptureGCache();
+                lock (_lock) _groups.TryAdd(capture, g);
+            }
+            Emit(slot, sequence.Next(logits, slot.Model.Position));
+        }
+        catch (Exception e) { Fail(slot, e); }
+    }
+
+    void Step(Slot slot)
+    {
+        var sequence = slot.Request!.Sequence;
+        if (slot.Request.Cancelled) { sequence.Cancel(); Finish(slot); return; }
+        try
+        {
+            var logits = slot.Model.Decode(slot.Pending);
+            Emit(slot, sequence.Next(logits, slot.Model.Position));
+        }
+        catch (Exception e) { Fail(slot, e); }
+    }
+
+    /// <summary>One batched decode step for every busy slot but the one just prefilled (it drew its token already).</summary>
+    void StepTogether(Slot? admitted)
+    {
+        _stepping.Clear();
+        _steppingSequences.Clear();
+        foreach (var slot in _slots)
+        {
+            if (slot.Request is null || slot == admitted) continue;
+            if (slot.Request.Cancelled)
+            {
+                slot.Request.Sequence.Cancel();
+                Finish(slot);
+                continue;
+            }
+            _stepping.Add(slot);
+            _steppingSequences.Add(((PldrModel<CpuSequence>)slot.Model).CurrentSequence);
+        }
+        if (_stepping.Count == 0) return;
+        Span<int> tokens = stackalloc int[_stepping.Count];
+        for (int b = 0; b < tokens.Length; b++) tokens[b] = _stepping[b].Pending;
+        int vocab = Info.Config.VocabSize;
+        try
+        {
+            _batch!.Step(_steppingSequences, tokens, _batchLogits);
+        }
+        catch (Exception e)
+        {
+            foreach (var slot in _stepping) Fail(slot, e);
+            return;
+        }
+        for (int b = 0; b < _stepping.Count; b++)
+        {
+            var slot = _stepping[b];
+            try { Emit(slot, slot.Request!.Sequence.Next(_batchLogits.AsSpan(b * vocab, vocab), slot.Model.Position)); }
+            catch (Exception e) { Fail(slot, e); }
+        }
+    }
+
+    /// <summary>Sets the slot's G for its request; returns the group whose G this prefill will set, if any.</summary>
+    string? UseG(Slot slot, GPolicy policy)
+    {
+        GCache? inject = policy switch
+        {
+            GPolicy.Cached c => c.Cache,
+            GPolicy.Group g => GroupG(g.Name),
+            _ => null,
+        };
+        if (inject is not null)
+        {
+            slot.Model.InjectGCache(inject);
+            slot.Injected = true;
+            return null;
+        }
+        if (slot.Injected) slot.Model.ClearInjectedGCache();
+        slot.Injected = false;
+        return (policy as GPolicy.Group)?.Name;
+    }
+
+    GCache? GroupG(string group)
+    {
+        lock (_lock) return _groups.GetValueOrDefault(group);
+    }
+
+    void Emit(Slot slot, GeneratedToken token)
+    {
+        slot.Request!.Output.Writer.TryWrite(token);
+        if (token.Finish is not null) Finish(slot);
+        else slot.Pending = token.Id;
+    }
+
+    void Finish(Slot slot)
+    {
+        var request = Free(slot);
+        request.Output.Writer.TryComplete();
+        request.Result.TrySetResult(request.Sequence.Result());
+    }
+
+    void Fail(Slot slot, Exception error)
+    {
+        var request = Free(slot);
+        request.Output.Writer.TryComplete(error);
+        request.Result.TrySetException(error);
+    }
+
+    Request Free(Slot slot)
+    {
+        var request = slot.Request!;
+        slot.Request = null;
+        lock (_lock) _busy--;
+        request.Release();
+        return request;
+    }
+
+    void FailAll(Exception error)
+    {
+        foreach (var slot in _slots)
+            if (slot.Request is not null) Fail(slot, error);
+        lock (_lock)
+            while (_waiting.TryDequeue(out var request))
+            {
+                request.Output.Writer.TryComplete(error);
+                request.Result.TrySetException(error);
+            }
+    }
+
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            Monitor.Pulse(_lock);
+        }
+        _scheduler.Join();
+        foreach (var slot in _slots) (slot.Model as IDisposable)?.Dispose();
+    }
+
+    sealed class Slot(IPldrModel model)
+    {
+        public readonly IPldrModel Model = model;
+        public Request? Request;   // set and cleared by the scheduler thread only
+        public int Pending;        // the last token drawn, decoded at the next step
+        public bool Injected;      // the model holds an injected G-cache
+    }
+}

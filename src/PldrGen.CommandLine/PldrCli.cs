@@ -22,6 +22,7 @@ public static class PldrCli
             TokenizeCommand.CreateDetokenize(stdout),
             ModelsCommand.Create(stdout),
             SpecCommand.Create(stdout),
+            ServeCommand.Create(stdout),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

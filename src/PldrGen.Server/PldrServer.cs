@@ -40,7 +40,13 @@ public static class PldrServer
         if (options.QueueLimit < 0) throw new PldrException($"queue limit must be ≥ 0, got {options.QueueLimit}");
         var served = new ServedModel(options, new ModelPoolGenerator(options.Model, options.ModelDirectory, PldrTokenizer.Load(tokenizerPath), options.Slots, options.QueueLimit));
 
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the program's folder, not the working directory, and nothing is watched for changes:
+        // started from /, the default would watch the whole file system for appsettings.json.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = ["--hostBuilder:reloadConfigOnChange=false"],
+        });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {

@@ -126,7 +126,7 @@ static class RatioReport
         return c.NumHiddenLayers * perLayer + 2 * d * c.VocabSize;
     }
 
-    static double Median(List<double> values)
+    public static double Median(List<double> values)
     {
         var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;

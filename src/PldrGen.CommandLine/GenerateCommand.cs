@@ -48,6 +48,8 @@ static class GenerateCommand
             var sampling = result.GetValue(greedy)
                 ? GreedyOnly(result, temperature, topK, topP)
                 : new SamplingOptions(result.GetValue(temperature), result.GetValue(topK), result.GetValue(topP), result.GetValue(seed));
+            // The command line keeps the authors' range; the engine also takes 0 (greedy) and above 1.
+            if (!(sampling.Temperature > 0 && sampling.Temperature <= 1)) throw new PldrException($"--temperature must be in (0, 1], got {sampling.Temperature}");
             sampling.Validate();
 
             string directory = model.ModelDirectory(result);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Text;
 
 namespace PldrGen.Server;
@@ -17,8 +18,8 @@ static class ChatEndpoint
         int n = RequestReader.Choices(request.N, 1, served);
         int maxTokens = RequestReader.MaxTokens(request.MaxCompletionTokens ?? request.MaxTokens, served.ContextSize, "max_completion_tokens");
         if (maxTokens == 0) throw new ApiException(400, "max_completion_tokens: must be ≥ 1", "max_completion_tokens");
-        if (request.TopLogprobs is < 0 or > LogProbs.MaxTop)
-            throw new ApiException(400, $"top_logprobs: must be in 0..{LogProbs.MaxTop}, got {request.TopLogprobs}", "top_logprobs");
+        if (request.TopLogprobs is < 0 or > TokenLogProbs.MaxTop)
+            throw new ApiException(400, $"top_logprobs: must be in 0..{TokenLogProbs.MaxTop}, got {request.TopLogprobs}", "top_logprobs");
         if (request.TopLogprobs is not null && !request.Logprobs) throw new ApiException(400, "top_logprobs: needs logprobs true", "top_logprobs");
         var sampling = RequestReader.Sampling(request);
         var sequence = new SequenceRequest(prompt, maxTokens, sampling, [.. RequestReader.Stops(request.Stop), .. ChatPrompt.Stops], request.IgnoreEos,

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Text;
 
 namespace PldrGen.Server;
@@ -19,8 +20,8 @@ static class CompletionsEndpoint
         var prompts = RequestReader.Prompts(request.Prompt, served);
         int n = RequestReader.Choices(request.N, prompts.Count, served);
         int maxTokens = RequestReader.MaxTokens(request.MaxTokens, 16, "max_tokens");
-        if (request.Logprobs is < 0 or > LogProbs.MaxTop)
-            throw new ApiException(400, $"logprobs: must be in 0..{LogProbs.MaxTop}, got {request.Logprobs}", "logprobs");
+        if (request.Logprobs is < 0 or > TokenLogProbs.MaxTop)
+            throw new ApiException(400, $"logprobs: must be in 0..{TokenLogProbs.MaxTop}, got {request.Logprobs}", "logprobs");
         if (request.Stream && request.Echo && request.Logprobs is not null)
             throw new ApiException(400, "echo with logprobs scores the whole text at once: use it without stream", "stream");
         var sampling = RequestReader.Sampling(request);
@@ -153,7 +154,7 @@ static class CompletionsEndpoint
     {
         public CompletionLogprobs Result { get; } = new([], [], [], []);
 
-        public LogprobList Add(string text, float? logprob, IReadOnlyList<(int Id, float LogProb)>? top)
+        public LogprobList Add(string text, float? logprob, IReadOnlyList<TokenLogProb>? top)
         {
             Result.Tokens.Add(text);
             Result.TokenLogprobs.Add(logprob);

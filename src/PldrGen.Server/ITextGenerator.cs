@@ -1,5 +1,6 @@
 using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
+using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Text;
 
 namespace PldrGen.Server;
@@ -72,7 +73,7 @@ sealed record SequenceToken(int Id, string Text, TokenScore? Score, FinishReason
 /// A token's log-probability under the model's own distribution (the softmax of its logits, before any sampling
 /// filter) and the likeliest alternatives at that position, likeliest first.
 /// </summary>
-sealed record TokenScore(int Id, float LogProb, IReadOnlyList<(int Id, float LogProb)> Top);
+sealed record TokenScore(int Id, float LogProb, IReadOnlyList<TokenLogProb> Top);
 
 /// <summary>Why a sequence ended, in OpenAI's words: <c>stop</c> (end token or stop string) or <c>length</c>.</summary>
 enum FinishReason { Stop, Length }

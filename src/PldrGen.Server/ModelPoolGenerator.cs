@@ -10,9 +10,9 @@ namespace PldrGen.Server;
 
 /// <summary>
 /// <see cref="ITextGenerator"/> over what the runtime has today: one model instance per slot (each with its own
-/// weights, caches and G-cache slot), a bounded wait queue in front, and the runtime's sampler (temperature ≤ 1,
-/// top-k, top-p). A sequence runs on the thread pool and streams through a channel, so a slow reader never holds a
-/// slot; cancelling stops it before its next step.
+/// weights, caches and G-cache slot), a bounded wait queue in front, and the engine's per-request
+/// <see cref="GenerationSequence"/> (sampling, stop strings, logprobs). A sequence runs on the thread pool and streams
+/// through a channel, so a slow reader never holds a slot; cancelling stops it before its next step.
 /// </summary>
 sealed class ModelPoolGenerator : ITextGenerator
 {
@@ -44,7 +44,8 @@ sealed class ModelPoolGenerator : ITextGenerator
 
     public async IAsyncEnumerable<SequenceToken> GenerateAsync(SequenceRequest request, [EnumeratorCancellation] CancellationToken cancel)
     {
-        var sampler = new Sampler(RuntimeSampling(request.Sampling), Model.Config.VocabSize);
+        CheckPrompt(request.Prompt);
+        var sequence = new GenerationSequence(request.Prompt, Options(request), Tokenizer, Model.Config.VocabSize, Model.Config.MaxPositionEmbeddings, Model.EosToken);
         var model = await AcquireAsync(cancel);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var tokens = Channel.CreateUnbounded<SequenceToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
@@ -52,7 +53,7 @@ sealed class ModelPoolGenerator : ITextGenerator
         {
             try
             {
-                Run(model, request, sampler, tokens.Writer, stop.Token);
+                Run(model, sequence, request.G, tokens.Writer, stop.Token);
                 tokens.Writer.Complete();
             }
             catch (Exception e) { tokens.Writer.Complete(e); }
@@ -79,7 +80,11 @@ sealed class ModelPoolGenerator : ITextGenerator
                 model.Prefill(tokens, logits);
                 var scores = new TokenScore[tokens.Length - 1];
                 for (int t = 1; t < tokens.Length; t++)
-                    scores[t - 1] = LogProbs.Score(logits.AsSpan((t - 1) * vocab, vocab), tokens[t], top);
+                {
+                    var row = logits.AsSpan((t - 1) * vocab, vocab);
+                    float logSumExp = TokenLogProbs.LogSumExp(row);
+                    scores[t - 1] = new TokenScore(tokens[t], row[tokens[t]] - logSumExp, top > 0 ? TokenLogProbs.Top(row, logSumExp, top) : []);
+                }
                 return scores;
             }, cancel);
         }
@@ -102,32 +107,26 @@ sealed class ModelPoolGenerator : ITextGenerator
         finally { Release(model); }
     }
 
-    void Run(IPldrModel model, SequenceRequest request, Sampler sampler, ChannelWriter<SequenceToken> output, CancellationToken cancel)
+    void Run(IPldrModel model, GenerationSequence sequence, GSource g, ChannelWriter<SequenceToken> output, CancellationToken cancel)
     {
-        CheckPrompt(request.Prompt);
-        bool firstOfGroup = UseG(model, request.G);
-        var logits = model.Prefill(request.Prompt);
-        if (firstOfGroup && request.G is GSource.FirstOfGroup group && _groups.Count < MaxGroups)
+        bool firstOfGroup = UseG(model, g);
+        var logits = model.Prefill(sequence.Prompt);
+        if (firstOfGroup && g is GSource.FirstOfGroup group && _groups.Count < MaxGroups)
             _groups.TryAdd(group.Group, model.CaptureGCache());
-
-        var decoder = Tokenizer.CreateStreamingDecoder();
-        foreach (int id in request.Prompt) decoder.Append(id); // the prompt owns the dummy-prefix space
-        var stops = new StopStrings(request.Stop);
-        int contextSize = Model.Config.MaxPositionEmbeddings;
-        for (int generated = 1; ; generated++)
+        for (; ; )
         {
             cancel.ThrowIfCancellationRequested();
-            int id = sampler.Next(logits);
-            var score = request.TopLogprobs is { } top ? LogProbs.Score(logits, id, top) : null;
-            string text = stops.Append(decoder.Append(id));
-            FinishReason? finish =
-                id == Model.EosToken && !request.IgnoreEos || stops.Stopped ? FinishReason.Stop
-                : generated == request.MaxTokens || model.Position >= contextSize ? FinishReason.Length
-                : null;
-            if (finish is not null && !stops.Stopped) text += stops.Append(decoder.Flush()) + stops.Flush();
-            output.TryWrite(new SequenceToken(id, text, score, finish));
-            if (finish is not null) return;
-            logits = model.Decode(id);
+            var token = sequence.Next(logits, model.Position);
+            output.TryWrite(new SequenceToken(token.Id, token.Text,
+                token.LogProb is { } logProb ? new TokenScore(token.Id, logProb, token.TopLogProbs ?? []) : null,
+                token.Finish?.Reason switch
+                {
+                    null => null,
+                    StopReason.EndToken or StopReason.StopString => FinishReason.Stop,
+                    _ => FinishReason.Length,
+                }));
+            if (token.Finish is not null) return;
+            logits = model.Decode(token.Id);
         }
     }
 
@@ -158,19 +157,22 @@ sealed class ModelPoolGenerator : ITextGenerator
             if ((uint)id >= (uint)vocab) throw new PldrException($"prompt: token id {id} is outside the vocabulary (0..{vocab - 1})");
     }
 
-    /// <summary>The runtime sampler's options; what it cannot do yet is refused by name.</summary>
-    static SamplingOptions RuntimeSampling(Sampling s)
+    /// <summary>The engine's options for one sequence; their Validate names a field that is out of range.</summary>
+    static GenerateOptions Options(SequenceRequest request) => new()
     {
-        if (s.MinP != 0) throw new PldrException("min_p: not supported by this server's generator yet (use 0)");
-        if (s.RepetitionPenalty != 1) throw new PldrException("repetition_penalty: not supported by this server's generator yet (use 1)");
-        if (s.PresencePenalty != 0) throw new PldrException("presence_penalty: not supported by this server's generator yet (use 0)");
-        if (s.FrequencyPenalty != 0) throw new PldrException("frequency_penalty: not supported by this server's generator yet (use 0)");
-        if (s.Temperature == 0 || s.TopK == 1) return SamplingOptions.Greedy;
-        if (s.Temperature > 1) throw new PldrException($"temperature: must be in [0, 1] with this server's generator, got {s.Temperature}");
-        var options = new SamplingOptions(s.Temperature, s.TopK, s.TopP, s.Seed ?? Random.Shared.Next());
-        options.Validate();
-        return options;
-    }
+        MaxTokens = request.MaxTokens,
+        Sampling = new SamplingOptions(request.Sampling.Temperature, request.Sampling.TopK, request.Sampling.TopP, request.Sampling.Seed)
+        {
+            MinP = request.Sampling.MinP,
+            RepetitionPenalty = request.Sampling.RepetitionPenalty,
+            PresencePenalty = request.Sampling.PresencePenalty,
+            FrequencyPenalty = request.Sampling.FrequencyPenalty,
+        },
+        Stop = request.Stop,
+        IgnoreEos = request.IgnoreEos,
+        LogProbs = request.TopLogprobs is not null,
+        TopLogProbs = request.TopLogprobs ?? 0,
+    };
 
     async Task<IPldrModel> AcquireAsync(CancellationToken cancel)
     {

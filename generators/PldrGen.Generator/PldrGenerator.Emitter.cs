@@ -36,7 +36,7 @@ namespace {{s.Namespace}};
 /// {{plgaComment}}.
 /// </summary>
 {{GeneratedCode}}
-public sealed partial class {{s.ClassName}} : IPldrModel
+public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>
 {
     // ---- Shapes: const, so every loop bound and buffer size is known to the JIT ----
     public const int VocabSize = {{s.VocabSize}};             // V, vocab_size
@@ -66,105 +66,7 @@ public sealed partial class {{s.ClassName}} : IPldrModel
     public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static (directory, precision) => Load(directory, precision), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
-    public static IReadOnlyList<TensorShape> TensorManifest { get; } = BuildManifest();
-
-    static List<TensorShape> BuildManifest()
-    {
-        var m = new List<TensorShape>
-        {
-            new("decoder.embedding.weight", [VocabSize, HiddenSize]),
-            new("decoder.layernorm1.weight", [HiddenSize]), new("decoder.layernorm1.bias", [HiddenSize]),
-{{(s.FinalBias
-    ? "            new(\"final_layer.weight\", [VocabSize, HiddenSize]), new(\"final_layer.bias\", [VocabSize]),"
-    : "            new(\"final_layer.weight\", [VocabSize, HiddenSize]),")}}
-{{(s.LearnedG ? "" : "            new(\"decoder.past_G_values\", [Layers, 3, 1, Heads, HeadDim, HeadDim]), new(\"decoder.past_G_values_status\", [Layers]),")}}
-        };
-        for (int l = 0; l < Layers; l++)
-        {
-            string p = $"decoder.dec_layers.{l}.";
-            foreach (var name in new[] { "wq", "wk", "wv", "dense" })
-                AddLinear(m, p + "mha1." + name, HiddenSize, HiddenSize, {{Bool(s.AttentionBias)}});
-{{(s.LearnedG ? """
-            AddNorm(m, p + "mha1.layernorm1", HeadDim);
-            for (int r = 0; r < MetricResBlocks; r++)
-            {
-                for (int n = 0; n < MetricGluLayers; n++)
-                    AddGlu(m, $"{p}mha1.reslayerAs.{r}.denseAs.{n}", HeadDim, MetricHidden, GluBias);
-                AddNorm(m, $"{p}mha1.reslayerAs.{r}.layernormA", HeadDim);
-            }
-            foreach (var name in new[] { "Wlst", "blst", "pwlst", "alst", "balst" })
-                m.Add(new(p + "mha1.plgatt_layer." + name, [Heads, HeadDim, HeadDim]));
-""" : "")}}
-            AddGlu(m, p + "ffn", HiddenSize, IntermediateSize, GluBias);
-            AddNorm(m, p + "layernorm1", HiddenSize);
-            AddNorm(m, p + "layernorm2", HiddenSize);
-        }
-        return m;
-
-        static void AddLinear(List<TensorShape> m, string prefix, int outDim, int inDim, bool bias)
-        {
-            m.Add(new(prefix + ".weight", [outDim, inDim]));
-            if (bias) m.Add(new(prefix + ".bias", [outDim]));
-        }
-        static void AddNorm(List<TensorShape> m, string prefix, int dim)
-        {
-            m.Add(new(prefix + ".weight", [dim]));
-            m.Add(new(prefix + ".bias", [dim]));
-        }
-        static void AddGlu(List<TensorShape> m, string prefix, int inDim, int hidden, bool bias)
-        {
-            AddLinear(m, prefix + ".gluw1", hidden, inDim, bias);
-            AddLinear(m, prefix + ".gluw2", hidden, inDim, bias);
-            AddLinear(m, prefix + ".gluw3", inDim, hidden, bias);
-        }
-    }
-
-    const bool GluBias = {{Bool(s.GluBias)}};
-
-    /// <summary>One decoder layer's weights.</summary>
-    public sealed record LayerWeights(
-        LinearWeights Query, LinearWeights Key, LinearWeights Value, LinearWeights Dense, // each [D, D]
-        NormWeights MetricNorm,          // mha1.layernorm1 [dk]
-        ResBlockWeights[] MetricLearner, // R blocks of N GLUs dk→Fa→dk
-        PlgaWeights? Plga,               // [H, dk, dk] each; null for custom-G models
-        GluWeights FeedForward,          // D→F→D
-        NormWeights Norm1, NormWeights Norm2); // [D]
-
-    /// <summary>All weights, float32 in memory.</summary>
-    public sealed record ModelWeights(
-        WeightMatrix Embedding,          // [V, D]
-        NormWeights InputNorm,           // decoder.layernorm1 [D]
-        LayerWeights[] Layers,
-        LinearWeights Output,            // final_layer [V, D]
-        float[]? CheckpointG);           // custom-G only: G_LM per layer [L, H, dk, dk] from decoder.past_G_values
-
-    /// <summary>Reads the weights of a checkpoint already checked against <see cref="TensorManifest"/>.</summary>
-    public static ModelWeights ReadWeights(Checkpoint c)
-    {
-        var layers = new LayerWeights[Layers];
-        for (int l = 0; l < Layers; l++)
-        {
-            string p = $"decoder.dec_layers.{l}.";
-            var metricLearner = new ResBlockWeights[MetricResBlocks];
-            for (int r = 0; r < MetricResBlocks; r++)
-            {
-                var glus = new GluWeights[MetricGluLayers];
-                for (int n = 0; n < MetricGluLayers; n++)
-                    glus[n] = c.Glu($"{p}mha1.reslayerAs.{r}.denseAs.{n}", HeadDim, MetricHidden, HeadDim, GluBias);
-                metricLearner[r] = new ResBlockWeights(glus, c.Norm($"{p}mha1.reslayerAs.{r}.layernormA"));
-            }
-            layers[l] = new LayerWeights(
-                c.Linear(p + "mha1.wq", HiddenSize, HiddenSize, {{Bool(s.AttentionBias)}}), c.Linear(p + "mha1.wk", HiddenSize, HiddenSize, {{Bool(s.AttentionBias)}}),
-                c.Linear(p + "mha1.wv", HiddenSize, HiddenSize, {{Bool(s.AttentionBias)}}), c.Linear(p + "mha1.dense", HiddenSize, HiddenSize, {{Bool(s.AttentionBias)}}),
-                {{(s.LearnedG ? "c.Norm(p + \"mha1.layernorm1\")" : "new NormWeights([], [])")}}, metricLearner, {{(s.LearnedG ? "c.Plga(p + \"mha1.plgatt_layer\")" : "null")}},
-                c.Glu(p + "ffn", HiddenSize, IntermediateSize, HiddenSize, GluBias),
-                c.Norm(p + "layernorm1"), c.Norm(p + "layernorm2"));
-        }
-        return new ModelWeights(
-            c.Matrix("decoder.embedding.weight", VocabSize, HiddenSize), c.Norm("decoder.layernorm1"), layers,
-            c.Linear("final_layer", VocabSize, HiddenSize, {{Bool(s.FinalBias)}}),
-            {{(s.LearnedG ? "null" : "CustomG.FromPastGValues(c.Read(\"decoder.past_G_values\"), Layers, Heads, HeadDim)")}});
-    }
+    public static IReadOnlyList<TensorShape> TensorManifest { get; } = PldrTensors.Manifest(Config);
 
     /// <summary>
     /// Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first. Weight
@@ -173,13 +75,12 @@ public sealed partial class {{s.ClassName}} : IPldrModel
     public static {{s.ClassName}} Load(string directory, WeightPrecision? precision = null)
     {
         using var checkpoint = Checkpoint.Open(directory, "{{s.ClassName}}", Config, TensorManifest, precision);
-        return new {{s.ClassName}}(ReadWeights(checkpoint));
+        return new {{s.ClassName}}(PldrTensors.ReadWeights(checkpoint, Config));
     }
 
-    /// <summary>Every buffer of a running sequence, allocated once (shapes in comments).</summary>
-    sealed class RunState
+    /// <summary>The scratch of a forward pass, allocated once (shapes in comments); the sequence's own state is a <see cref="CpuSequence"/>.</summary>
+    sealed class Scratch
     {
-        public readonly int[] Tokens = new int[MaxPositions];                       // [P] the sequence so far
         public readonly float[] X = new float[MaxPositions * HiddenSize];          // [P, D] residual stream
         public readonly float[] X1 = new float[MaxPositions * HiddenSize];         // [P, D] after attention + LN1
         public readonly float[] Q = new float[MaxPositions * HiddenSize];          // [P, D] queries after RoPE
@@ -187,97 +88,24 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         public readonly float[] Out = new float[MaxPositions * HiddenSize];        // [P, D] dense / feed-forward output
         public readonly float[] Gate = new float[MaxPositions * IntermediateSize]; // [P, F] silu(W1·x)
         public readonly float[] Up = new float[MaxPositions * IntermediateSize];   // [P, F] W2·x
-        public readonly float[] KeyCache = new float[Layers * MaxPositions * HiddenSize];   // [L, P, D] after RoPE
-        public readonly float[] ValueCache = new float[Layers * MaxPositions * HiddenSize]; // [L, P, D]
-        public readonly GCache G = new(Layers, Heads, HeadDim);                    // the G-cache slot: A (frozen), A_LM, G_LM [L, H, dk, dk]
-        public readonly float[] MetricIn = new float[Heads * HeadDim * HeadDim];   // [H, dk, dk] A before a residual block
-        public readonly float[] MetricTmp = new float[Heads * HeadDim * HeadDim];  // [H, dk, dk] between GLUs
-        public readonly float[] MetricGate = new float[Heads * HeadDim * MetricHidden]; // [H·dk, Fa]
-        public readonly float[] MetricUp = new float[Heads * HeadDim * MetricHidden];   // [H·dk, Fa]
-        public readonly float[] PowerScratch = new float[Heads * HeadDim * HeadDim]; // [H, dk, dk] A_LM^pw
-        public readonly float[] Scores = new float[Heads * MaxPositions];          // [H, P] each head's attention row
+{{(s.LearnedG ? MetricScratch : "")}}        public readonly float[] Scores = new float[Heads * MaxPositions];          // [H, P] each head's attention row
         public readonly float[] QG = new float[Heads * HeadDim];                   // [H, dk] q·G of each head
-        public readonly float[] Logits = new float[VocabSize];                     // [V]
     }
 
     static readonly float EmbeddingScale = MathF.Sqrt(HiddenSize);
     static readonly RopeTable Rope = new(MaxPositions, HeadDim, RopeTheta);
 
     readonly ModelWeights _weights;
-    readonly RunState _state = new();
-    int _position;
-    bool _gInjected;
+    readonly Scratch _scratch = new();
 
-    public {{s.ClassName}}(ModelWeights weights)
-    {
-        _weights = weights;
-        RestoreCheckpointG();
-    }
+    public {{s.ClassName}}(ModelWeights weights) : base(ModelInfo, new CpuSequence(Config), weights.CheckpointG) => _weights = weights;
 
     public ModelWeights Weights => _weights;
-    PldrModelInfo IPldrModel.Info => ModelInfo;
-    public int Position => _position;
-    public bool UseKvCache { get; set; } = true;
-    public bool UseGCache { get; set; } = true;
-    public TensorProbe? Probe { get; set; }
 
-    public void Reset() => _position = 0;
-
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    /// <summary>Runs positions start..start+count−1 of the sequence (tokens already stored) through every layer.</summary>
+    protected override void Forward(CpuSequence sequence, int start, int count, bool computeG)
     {
-        StartSequence(tokens);
-        Forward(0, tokens.Length, computeG: LearnedG && !_gInjected);
-        return LmHead(tokens.Length - 1, _state.Logits);
-    }
-
-    public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
-    {
-        if (logits.Length != tokens.Length * VocabSize)
-            throw new ArgumentException($"logits holds {logits.Length} floats; {tokens.Length} positions × {VocabSize} are needed", nameof(logits));
-        StartSequence(tokens);
-        Forward(0, tokens.Length, computeG: LearnedG && !_gInjected);
-        for (int t = 0; t < tokens.Length; t++) LmHead(t, logits.Slice(t * VocabSize, VocabSize));
-    }
-
-    public ReadOnlySpan<float> Decode(int token)
-    {
-        if (_position == 0) throw new InvalidOperationException("Decode needs a prefilled prompt: call Prefill first");
-        if (_position >= MaxPositions)
-            throw new PldrException($"position {_position} is past the context of {{s.ClassName}} ({MaxPositions} positions, max_position_embeddings)");
-        CheckToken(token);
-        _state.Tokens[_position] = token;
-        bool recomputeG = LearnedG && !_gInjected && !UseGCache;
-        if (!UseKvCache)
-        {
-            // No KV-cache: re-run the whole growing sequence; A (and G, without the G-cache) follow the input.
-            Forward(0, _position + 1, computeG: recomputeG);
-            return LmHead(_position++, _state.Logits);
-        }
-        if (recomputeG) RecomputeGFromFrozenA();
-        Forward(_position, 1, computeG: false);
-        _position++;
-        return LmHead(0, _state.Logits);
-    }
-
-    void StartSequence(ReadOnlySpan<int> tokens)
-    {
-        if (tokens.Length == 0) throw new PldrException("the prompt is empty: give at least one token (an empty text prompt is the single token [END])");
-        if (tokens.Length > MaxPositions)
-            throw new PldrException($"the prompt has {tokens.Length} tokens, more than the {MaxPositions} positions of {{s.ClassName}} (max_position_embeddings)");
-        foreach (int token in tokens) CheckToken(token);
-        tokens.CopyTo(_state.Tokens);
-        _position = tokens.Length;
-    }
-
-    static void CheckToken(int token)
-    {
-        if ((uint)token >= VocabSize) throw new PldrException($"token id {token} is outside the vocabulary of {{s.ClassName}} (0..{VocabSize - 1})");
-    }
-
-    /// <summary>Runs positions start..start+count−1 (tokens already in the state) through every layer.</summary>
-    void Forward(int start, int count, bool computeG)
-    {
-        var s = _state;
+        var s = _scratch;
         var w = _weights;
         var x = s.X.AsSpan(0, count * HiddenSize);
         var x1 = s.X1.AsSpan(0, count * HiddenSize);
@@ -286,15 +114,15 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         var output = s.Out.AsSpan(0, count * HiddenSize);
 
         // x = LN_in(Emb[tokens]·√D)
-        CpuKernels.Embed(w.Embedding, s.Tokens.AsSpan(start, count), EmbeddingScale, x);
+        CpuKernels.Embed(w.Embedding, sequence.Tokens.AsSpan(start, count), EmbeddingScale, x);
         CpuKernels.LayerNorm(x, count, w.InputNorm, LayerNormEps);
         Probe?.Invoke("embed", -1, x);
 
         for (int l = 0; l < Layers; l++)
         {
             var layer = w.Layers[l];
-            var keys = s.KeyCache.AsSpan(l * MaxPositions * HiddenSize, MaxPositions * HiddenSize);
-            var values = s.ValueCache.AsSpan(l * MaxPositions * HiddenSize, MaxPositions * HiddenSize);
+            var keys = sequence.LayerKeys(l);
+            var values = sequence.LayerValues(l);
             var k = keys.Slice(start * HiddenSize, count * HiddenSize);
             var v = values.Slice(start * HiddenSize, count * HiddenSize);
 
@@ -308,11 +136,13 @@ public sealed partial class {{s.ClassName}} : IPldrModel
             CpuKernels.Rope(k, count, start, Heads, HeadDim, InterleavedRope, Rope);
             Probe?.Invoke("q", l, q);
 
+{{(s.LearnedG ? """
             // A, A_LM, G_LM from this pass's queries (prefill, or every step without cache)
-            if (computeG) MetricLearner(l, q, count);
+            if (computeG) MetricLearner(sequence.G, l, q, count);
 
+""" : "")}}
             // attention = softmax((Q·G_LM)·Kᵀ/√dk + causal mask)·V, per head
-            CpuKernels.PowerLawAttention(q, count, start, Heads, HeadDim, s.G.LayerG(l), keys, values, attention, s.Scores, s.QG);
+            CpuKernels.PowerLawAttention(q, count, start, Heads, HeadDim, sequence.G.LayerG(l), keys, values, attention, s.Scores, s.QG);
             Probe?.Invoke("attention", l, attention);
 
             // x1 = LN1(dense(attention) + x)
@@ -328,14 +158,32 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         }
     }
 
+{{(s.LearnedG ? MetricLearnerMethods : "")}}
+    /// <summary>logits = final_layer(x[row]): computed only for the rows whose logits are asked for.</summary>
+    protected override void LmHead(int row, Span<float> logits) =>
+        CpuKernels.Linear(_scratch.X.AsSpan(row * HiddenSize, HiddenSize), 1, _weights.Output, logits);
+}
+
+""";
+    }
+
+    const string MetricScratch = """
+        public readonly float[] MetricIn = new float[Heads * HeadDim * HeadDim];   // [H, dk, dk] A before a residual block
+        public readonly float[] MetricTmp = new float[Heads * HeadDim * HeadDim];  // [H, dk, dk] between GLUs
+        public readonly float[] MetricGate = new float[Heads * HeadDim * MetricHidden]; // [H·dk, Fa]
+        public readonly float[] MetricUp = new float[Heads * HeadDim * MetricHidden];   // [H·dk, Fa]
+        public readonly float[] PowerScratch = new float[Heads * HeadDim * HeadDim]; // [H, dk, dk] A_LM^pw
+
+""";
+
+    const string MetricLearnerMethods = """
     /// <summary>Steps 2.3–2.5 for layer l: the metric tensor A of the queries, the residual metric learner, the power law.</summary>
-    void MetricLearner(int l, ReadOnlySpan<float> q, int count)
+    void MetricLearner(GCache g, int l, ReadOnlySpan<float> q, int count)
     {
-{{(s.LearnedG ? """
-        var s = _state;
+        var s = _scratch;
         var layer = _weights.Layers[l];
         const int rows = Heads * HeadDim; // every row of every head's dk×dk matrix is one GLU "token"
-        var a = s.G.LayerA(l);
+        var a = g.LayerA(l);
         var aIn = s.MetricIn.AsSpan();
         var tmp = s.MetricTmp.AsSpan();
 
@@ -358,62 +206,19 @@ public sealed partial class {{s.ClassName}} : IPldrModel
         Probe?.Invoke("A", l, a);
 
         // A_LM = iSwiGLU(W·A + b) + 1e-9;  G_LM = a·A_LM^pw + ba  (element-wise power)
-        CpuKernels.PowerLaw(a, layer.Plga!, Heads, HeadDim, s.G.LayerALm(l), s.G.LayerG(l), s.PowerScratch);
-        Probe?.Invoke("G_LM", l, s.G.LayerG(l));
-""" : """
-        throw new InvalidOperationException("a custom-G model has no metric learner");
-""")}}
+        CpuKernels.PowerLaw(a, layer.Plga!, Heads, HeadDim, g.LayerALm(l), g.LayerG(l), s.PowerScratch);
+        Probe?.Invoke("G_LM", l, g.LayerG(l));
     }
 
     /// <summary>KV-cache without G-cache: G_LM again from the frozen A of every layer (same values, for parity).</summary>
-    void RecomputeGFromFrozenA()
+    protected override void RecomputeGFromFrozenA(CpuSequence sequence)
     {
-{{(s.LearnedG ? """
+        var g = sequence.G;
         for (int l = 0; l < Layers; l++)
-            CpuKernels.PowerLaw(_state.G.LayerA(l), _weights.Layers[l].Plga!, Heads, HeadDim, _state.G.LayerALm(l), _state.G.LayerG(l), _state.PowerScratch);
-""" : "")}}
+            CpuKernels.PowerLaw(g.LayerA(l), _weights.Layers[l].Plga!, Heads, HeadDim, g.LayerALm(l), g.LayerG(l), _scratch.PowerScratch);
     }
-
-    /// <summary>logits = final_layer(x[row]): computed only for the rows whose logits are asked for.</summary>
-    ReadOnlySpan<float> LmHead(int row, Span<float> logits)
-    {
-        CpuKernels.Linear(_state.X.AsSpan(row * HiddenSize, HiddenSize), 1, _weights.Output, logits);
-        return logits;
-    }
-
-    public GCache CaptureGCache()
-    {
-        var copy = new GCache(Layers, Heads, HeadDim);
-        // Span to array: array.CopyTo(array) is ambiguous (Span or Memory) before C# 14.
-        _state.G.A.AsSpan().CopyTo(copy.A);
-        _state.G.ALm.AsSpan().CopyTo(copy.ALm);
-        _state.G.G.AsSpan().CopyTo(copy.G);
-        return copy;
-    }
-
-    public void InjectGCache(GCache cache)
-    {
-        cache.EnsureShape(Layers, Heads, HeadDim, "{{s.ClassName}}");
-        cache.A.AsSpan().CopyTo(_state.G.A);
-        cache.ALm.AsSpan().CopyTo(_state.G.ALm);
-        cache.G.AsSpan().CopyTo(_state.G.G);
-        _gInjected = true;
-    }
-
-    public void ClearInjectedGCache()
-    {
-        _gInjected = false;
-        RestoreCheckpointG();
-    }
-
-    void RestoreCheckpointG()
-    {
-        if (_weights.CheckpointG is { } g) g.AsSpan().CopyTo(_state.G.G);
-    }
-}
 
 """;
-    }
 
     /// <summary>The assembly's list of compiled specs, registered with the runtime when the module loads.</summary>
     internal static string EmitRegistry(EquatableArray<SpecName> names)

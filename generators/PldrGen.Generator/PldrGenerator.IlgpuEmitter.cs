@@ -40,7 +40,7 @@ namespace {{s.Namespace}};
 /// downloads the logits of its position. Dispose it to free the device memory.
 /// </summary>
 {{GeneratedCode}}
-public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
+public sealed partial class {{name}} : IlgpuModelBase
 {
     // ---- Shapes: the CPU model's const fields ----
     public const int VocabSize = {{c}}.VocabSize;
@@ -67,7 +67,7 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
     public static {{name}} Load(string directory, Accelerator accelerator)
     {
         using var checkpoint = Checkpoint.Open(directory, "{{c}}", {{c}}.Config, {{c}}.TensorManifest);
-        return new {{name}}({{c}}.ReadWeights(checkpoint), accelerator);
+        return new {{name}}(PldrTensors.ReadWeights(checkpoint, {{c}}.Config), accelerator);
     }
 
     /// <summary>One decoder layer on the device; Q, K, V are one fused [3D, D] projection, W1|W2 one [2F, D].</summary>
@@ -81,30 +81,22 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
     static readonly float SqrtHeadDim = MathF.Sqrt(HeadDim);
 
     readonly DeviceKernels _kernels;
-    readonly float[]? _checkpointG;             // custom-G only: G_LM per layer [L, H, dk, dk], restored after an injected cache
     // Weights, uploaded once.
     readonly ArrayView<float> _embedding;       // [V, D]
     readonly DeviceNorm _inputNorm;             // [D]
     readonly DeviceLayer[] _layers;
     readonly DeviceLinear _output;              // final_layer [V, D]
     readonly ArrayView<float> _ropeCos, _ropeSin; // [P, dk/2] cos/sin of p·θ^(−2i/dk), from the CPU model's RopeTable
-    // Run state, allocated once (shapes in comments).
-    readonly ArrayView<int> _tokens;            // [P] the sequence so far
+    // Scratch of a forward pass, allocated once (shapes in comments); the sequence's own state is an IlgpuSequence.
     readonly ArrayView<float> _x, _x1;          // [P, D] residual stream; after attention + LN1
     readonly ArrayView<float> _qkv;             // [P, 3D] fused Q|K|V projection, before RoPE
     readonly ArrayView<float> _q;               // [P, D] queries after RoPE
     readonly ArrayView<float> _attention, _out; // [P, D] merged heads; dense / feed-forward output
     readonly ArrayView<float> _gateUp;          // [P, 2F] W1·x | W2·x
     readonly ArrayView<float> _hidden;          // [P, F] silu(W1·x) ⊙ W2·x
-    readonly ArrayView<float> _keys, _values;   // [L, P, D] KV-cache, K after RoPE
-    readonly ArrayView<float> _a, _aLm, _g;     // [L, H, dk, dk] the G-cache slot: A (frozen), A_LM, G_LM
 {{(learned ? MetricFields : "")}}    readonly ArrayView<float> _logits;          // [LogitRows, V]
-    readonly float[] _hostLogits = new float[VocabSize];
-    readonly int[] _hostToken = new int[1];
-    int _position;
-    bool _gInjected;
 
-    public {{name}}({{c}}.ModelWeights weights, Accelerator accelerator) : base(accelerator)
+    public {{name}}(ModelWeights weights, Accelerator accelerator) : base({{c}}.ModelInfo, accelerator, weights.CheckpointG)
     {
         try // a failed upload must not leave the buffers already on the device behind
         {
@@ -138,7 +130,6 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
             _ropeCos = m.Upload(cos);
             _ropeSin = m.Upload(sin);
 
-            _tokens = m.Ints(MaxPositions);
             _x = m.Floats(MaxPositions * HiddenSize);
             _x1 = m.Floats(MaxPositions * HiddenSize);
             _qkv = m.Floats(MaxPositions * 3 * HiddenSize);
@@ -147,14 +138,7 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
             _out = m.Floats(MaxPositions * HiddenSize);
             _gateUp = m.Floats(MaxPositions * 2 * IntermediateSize);
             _hidden = m.Floats(MaxPositions * IntermediateSize);
-            _keys = m.Floats((long)Layers * MaxPositions * HiddenSize);
-            _values = m.Floats((long)Layers * MaxPositions * HiddenSize);
-            _a = m.Floats(Layers * MetricSize);
-            _aLm = m.Floats(Layers * MetricSize);
-            _g = m.Floats(Layers * MetricSize);
 {{(learned ? MetricAllocations : "")}}        _logits = m.Floats(LogitRows * VocabSize);
-            _checkpointG = weights.CheckpointG;
-            RestoreCheckpointG();
         }
         catch
         {
@@ -163,71 +147,20 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
         }
     }
 
-    PldrModelInfo IPldrModel.Info => {{c}}.ModelInfo;
-    public int Position => _position;
-
-    public void Reset() => _position = 0;
-
-    public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
+    /// <summary>logits [count, V] of every row, LogitRows rows per launch.</summary>
+    protected override void LmHeads(int count, Span<float> logits)
     {
-        StartSequence(tokens);
-        Forward(0, tokens.Length, computeG: LearnedG && !_gInjected);
-        return LmHead(tokens.Length - 1);
-    }
-
-    public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
-    {
-        if (logits.Length != tokens.Length * VocabSize)
-            throw new ArgumentException($"logits holds {logits.Length} floats; {tokens.Length} positions × {VocabSize} are needed", nameof(logits));
-        StartSequence(tokens);
-        Forward(0, tokens.Length, computeG: LearnedG && !_gInjected);
-        for (int first = 0; first < tokens.Length; first += LogitRows)
+        for (int first = 0; first < count; first += LogitRows)
         {
-            int rows = Math.Min(LogitRows, tokens.Length - first);
+            int rows = Math.Min(LogitRows, count - first);
             var chunk = _logits.SubView(0, rows * VocabSize);
             LayerKernels.Linear(_x.SubView(first * HiddenSize, rows * HiddenSize), rows, _output, chunk);
             DeviceMemory.Read(chunk, logits.Slice(first * VocabSize, rows * VocabSize));
         }
     }
 
-    public ReadOnlySpan<float> Decode(int token)
-    {
-        if (_position == 0) throw new InvalidOperationException("Decode needs a prefilled prompt: call Prefill first");
-        if (_position >= MaxPositions)
-            throw new PldrException($"position {_position} is past the context of {{c}} ({MaxPositions} positions, max_position_embeddings)");
-        CheckToken(token);
-        _hostToken[0] = token;
-        DeviceMemory.Write(_tokens.SubView(_position, 1), _hostToken);
-        bool recomputeG = LearnedG && !_gInjected && !UseGCache;
-        if (!UseKvCache)
-        {
-            // No KV-cache: re-run the whole growing sequence; A (and G, without the G-cache) follow the input.
-            Forward(0, _position + 1, computeG: recomputeG);
-            return LmHead(_position++);
-        }
-        if (recomputeG) RecomputeGFromFrozenA();
-        Forward(_position, 1, computeG: false);
-        _position++;
-        return LmHead(0);
-    }
-
-    void StartSequence(ReadOnlySpan<int> tokens)
-    {
-        if (tokens.Length == 0) throw new PldrException("the prompt is empty: give at least one token (an empty text prompt is the single token [END])");
-        if (tokens.Length > MaxPositions)
-            throw new PldrException($"the prompt has {tokens.Length} tokens, more than the {MaxPositions} positions of {{c}} (max_position_embeddings)");
-        foreach (int token in tokens) CheckToken(token);
-        DeviceMemory.Write(_tokens.SubView(0, tokens.Length), tokens);
-        _position = tokens.Length;
-    }
-
-    static void CheckToken(int token)
-    {
-        if ((uint)token >= VocabSize) throw new PldrException($"token id {token} is outside the vocabulary of {{c}} (0..{VocabSize - 1})");
-    }
-
-    /// <summary>Runs positions start..start+count−1 (tokens already on the device) through every layer.</summary>
-    void Forward(int start, int count, bool computeG)
+    /// <summary>Runs positions start..start+count−1 of the sequence (tokens already on the device) through every layer.</summary>
+    protected override void Forward(IlgpuSequence sequence, int start, int count, bool computeG)
     {
         var k = _kernels;
         var x = _x.SubView(0, count * HiddenSize);
@@ -237,26 +170,28 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
         var output = _out.SubView(0, count * HiddenSize);
 
         // x = LN_in(Emb[tokens]·√D)
-        k.Embed(_tokens, start, count, _embedding, EmbeddingScale, x);
+        k.Embed(sequence.Tokens, start, count, _embedding, EmbeddingScale, x);
         LayerKernels.LayerNorm(x, default, x, _inputNorm, count, HiddenSize, LayerNormEps);
         Report("embed", -1, x);
 
         for (int l = 0; l < Layers; l++)
         {
             var layer = _layers[l];
-            var keys = _keys.SubView((long)l * MaxPositions * HiddenSize, MaxPositions * HiddenSize);
-            var values = _values.SubView((long)l * MaxPositions * HiddenSize, MaxPositions * HiddenSize);
+            var keys = sequence.LayerKeys(l);
+            var values = sequence.LayerValues(l);
 
             // Q|K|V = x·Wᵀ + b; RoPE on Q and K at their absolute positions; K and V go straight into this layer's cache rows
             LayerKernels.Linear(x, count, layer.Qkv, _qkv);
             k.Rope(_qkv, start, count, _ropeCos, _ropeSin, q, keys, values);
             Report("q", l, q);
 
+{{(learned ? """
             // A, A_LM, G_LM from this pass's queries (prefill, or every step without cache)
-            if (computeG) MetricLearner(l, count);
+            if (computeG) MetricLearner(sequence, l, count);
 
+""" : "")}}
             // attention = softmax((Q·G_LM)·Kᵀ/√dk + causal mask)·V, per head
-            k.Attention(q, start, count, _g.SubView(l * MetricSize, MetricSize), keys, values, attention, SqrtHeadDim);
+            k.Attention(q, start, count, sequence.LayerG(l), keys, values, attention, SqrtHeadDim);
             Report("attention", l, attention);
 
             // x1 = LN1(dense(attention) + x)
@@ -270,44 +205,13 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
         }
     }
 
-{{(learned ? MetricLearnerLearned : MetricLearnerCustom)}}
-
+{{(learned ? MetricLearnerLearned : "")}}
     /// <summary>logits = final_layer(x[row]): only the row whose logits are asked for.</summary>
-    ReadOnlySpan<float> LmHead(int row)
+    protected override void LmHead(int row, Span<float> logits)
     {
-        var logits = _logits.SubView(0, VocabSize);
-        LayerKernels.Linear(_x.SubView(row * HiddenSize, HiddenSize), 1, _output, logits);
-        DeviceMemory.Read(logits, _hostLogits);
-        return _hostLogits;
-    }
-
-    public GCache CaptureGCache()
-    {
-        var copy = new GCache(Layers, Heads, HeadDim);
-        DeviceMemory.Read(_a, copy.A);
-        DeviceMemory.Read(_aLm, copy.ALm);
-        DeviceMemory.Read(_g, copy.G);
-        return copy;
-    }
-
-    public void InjectGCache(GCache cache)
-    {
-        cache.EnsureShape(Layers, Heads, HeadDim, "{{c}}");
-        DeviceMemory.Write(_a, cache.A);
-        DeviceMemory.Write(_aLm, cache.ALm);
-        DeviceMemory.Write(_g, cache.G);
-        _gInjected = true;
-    }
-
-    public void ClearInjectedGCache()
-    {
-        _gInjected = false;
-        RestoreCheckpointG();
-    }
-
-    void RestoreCheckpointG()
-    {
-        if (_checkpointG is { } g) DeviceMemory.Write(_g, g);
+        var device = _logits.SubView(0, VocabSize);
+        LayerKernels.Linear(_x.SubView(row * HiddenSize, HiddenSize), 1, _output, device);
+        DeviceMemory.Read(device, logits);
     }
 
     /// <summary>
@@ -522,10 +426,10 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
 
     const string MetricLearnerLearned = """
     /// <summary>Steps 2.3–2.5 for layer l: the metric tensor A of the queries, the residual metric learner, the power law.</summary>
-    void MetricLearner(int l, int count)
+    void MetricLearner(IlgpuSequence sequence, int l, int count)
     {
         var layer = _layers[l];
-        var a = _a.SubView(l * MetricSize, MetricSize);
+        var a = sequence.LayerA(l);
 
         // A = LN_dk(Σ_s Q[s]ᵀ·Q[s]) per head: all positions, no causal mask
         _kernels.MetricTensor(_q, count, a);
@@ -546,25 +450,19 @@ public sealed partial class {{name}} : IlgpuModelBase, IPldrModel
         Report("A", l, a);
 
         // A_LM = iSwiGLU(W·A + b) + 1e-9;  G_LM = a·A_LM^pw + ba  (element-wise power)
-        PowerLaw(l);
-        Report("G_LM", l, _g.SubView(l * MetricSize, MetricSize));
+        PowerLaw(sequence, l);
+        Report("G_LM", l, sequence.LayerG(l));
     }
 
     /// <summary>KV-cache without G-cache: G_LM again from the frozen A of every layer (same values, for parity).</summary>
-    void RecomputeGFromFrozenA()
+    protected override void RecomputeGFromFrozenA(IlgpuSequence sequence)
     {
-        for (int l = 0; l < Layers; l++) PowerLaw(l);
+        for (int l = 0; l < Layers; l++) PowerLaw(sequence, l);
     }
 
-    void PowerLaw(int l) =>
-        _kernels.PowerLaw(_a.SubView(l * MetricSize, MetricSize), _layers[l].Plga!.Value,
-            _aLm.SubView(l * MetricSize, MetricSize), _g.SubView(l * MetricSize, MetricSize), _powered);
+    void PowerLaw(IlgpuSequence sequence, int l) =>
+        _kernels.PowerLaw(sequence.LayerA(l), _layers[l].Plga!.Value, sequence.LayerALm(l), sequence.LayerG(l), _powered);
+
 """;
 
-    const string MetricLearnerCustom = """
-    /// <summary>A custom-G model has no metric learner: G comes from the checkpoint or an injected G-cache.</summary>
-    void MetricLearner(int l, int count) => throw new InvalidOperationException("a custom-G model has no metric learner");
-
-    void RecomputeGFromFrozenA() { }
-""";
 }

@@ -1,5 +1,8 @@
+using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis.Text;
+using PldrGen.Generator.Diagnostics;
 using PldrGen.Generator.Model;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -8,6 +11,26 @@ namespace PldrGen.Generator;
 
 partial class PldrGenerator
 {
+    /// <summary>Reads and validates one spec. Never throws: an unexpected failure becomes PLDR0099 at the file start.</summary>
+    internal static ParsedSpec Parse(string path, SourceText? text)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        text ??= SourceText.From(string.Empty);
+        try
+        {
+            var entries = ReadYaml(path, text, diagnostics);
+            if (diagnostics.Count > 0) return new ParsedSpec(null, diagnostics.ToImmutableArray(), null);
+            var spec = Validate(path, text, entries, diagnostics, out var classNameLocation);
+            return new ParsedSpec(spec, diagnostics.ToImmutableArray(), classNameLocation);
+        }
+        catch (Exception e)
+        {
+            var start = new SpecLocation(path, new TextSpan(0, 0), new LinePositionSpan());
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.InternalError, start, e.GetType().Name + ": " + e.Message));
+            return new ParsedSpec(null, diagnostics.ToImmutableArray(), null);
+        }
+    }
+
     /// <summary>One <c>key: value</c> line of a spec, with both positions. Value is null for a non-scalar value.</summary>
     internal sealed record SpecEntry(string Key, SpecLocation KeyLocation, string? Value, bool Quoted, string ValueKind, SpecLocation ValueLocation);
 
@@ -27,7 +50,7 @@ partial class PldrGenerator
             if (!parser.TryConsume<MappingStart>(out _))
             {
                 var current = parser.Current!;
-                diagnostics.Add(Diagnostic("PLDR0014", At(path, text, current.Start, current.End), Describe(current)));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotAMapping, At(path, text, current.Start, current.End), Describe(current)));
                 return entries;
             }
             while (!parser.TryConsume<MappingEnd>(out _))
@@ -37,7 +60,7 @@ partial class PldrGenerator
                 var keyLocation = At(path, text, keyEvent.Start, keyEnd);
                 if (keyEvent is not Scalar key)
                 {
-                    diagnostics.Add(Diagnostic("PLDR0014", keyLocation, "a key that is not a plain name"));
+                    diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotAMapping, keyLocation, "a key that is not a plain name"));
                     return entries;
                 }
                 var valueEvent = parser.Current!;
@@ -55,13 +78,13 @@ partial class PldrGenerator
             if (!parser.Accept<StreamEnd>(out _))
             {
                 var next = parser.Current!;
-                diagnostics.Add(Diagnostic("PLDR0014", At(path, text, next.Start, next.End), "a second document"));
+                diagnostics.Add(Diagnostic(DiagnosticDescriptors.NotAMapping, At(path, text, next.Start, next.End), "a second document"));
             }
         }
         catch (YamlException e)
         {
             // YamlDotNet's messages end with a period; the descriptor adds its own.
-            diagnostics.Add(Diagnostic("PLDR0001", At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
+            diagnostics.Add(Diagnostic(DiagnosticDescriptors.YamlSyntax, At(path, text, e.Start, e.End), (e.InnerException?.Message ?? e.Message).TrimEnd('.')));
         }
         return entries;
     }

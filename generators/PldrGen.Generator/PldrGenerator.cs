@@ -48,18 +48,18 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
             .Where(static p => p.Spec is not null && p.ClassNameLocation is not null)
             .Select(static (p, _) => (Name: p.Spec!.FullName, Location: p.ClassNameLocation!))
             .Collect();
-        context.RegisterSourceOutput(classNameLocations, static (spc, all) => ReportDuplicates(spc, all));
+        context.RegisterSourceOutput(classNameLocations, static (spc, all) => ReportNameClashes(spc, all));
 
-        // Output branch: one file per spec (the first spec of a name wins), and the assembly's model registry.
+        // Output branch: one file per spec that owns its names (see Emits), and the assembly's model registry.
         context.RegisterSourceOutput(specs.Combine(names).WithTrackingName(TrackingNames.Emit), static (spc, pair) =>
         {
             var (spec, allNames) = pair;
-            if (allNames.First(n => n.FullName == spec.FullName).SpecPath != spec.SpecPath) return;
-            spc.AddSource(spec.FullName + ".g.cs", Emit(spec));
+            if (Emits(spec, allNames)) spc.AddSource(spec.FullName + ".g.cs", Emit(spec));
         });
         context.RegisterSourceOutput(names, static (spc, allNames) =>
         {
-            if (allNames.Length > 0) spc.AddSource("PldrGenModels.g.cs", EmitRegistry(allNames));
+            var emitted = allNames.Where(n => Emits(n, allNames)).ToImmutableArray();
+            if (emitted.Length > 0) spc.AddSource("PldrGenModels.g.cs", EmitRegistry(new EquatableArray<SpecName>(emitted)));
         });
 
         // ILGPU branch: consumers that reference PldrGen.Ilgpu also get <ClassName>Ilgpu per spec (a bool keeps it incremental).
@@ -69,12 +69,21 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(specs.Combine(names).Combine(referencesIlgpu).WithTrackingName(TrackingNames.EmitIlgpu), static (spc, input) =>
         {
             var ((spec, allNames), ilgpu) = input;
-            if (!ilgpu || allNames.First(n => n.FullName == spec.FullName).SpecPath != spec.SpecPath) return;
-            spc.AddSource(spec.FullName + "Ilgpu.g.cs", EmitIlgpu(spec));
+            if (ilgpu && Emits(spec, allNames)) spc.AddSource(spec.FullName + GeneratedNames.IlgpuSuffix + ".g.cs", EmitIlgpu(spec));
         });
     }
 
-    static void ReportDuplicates(SourceProductionContext context, ImmutableArray<(string Name, SpecLocation Location)> all)
+    /// <summary>
+    /// A spec is emitted unless another one owns its type name: the first spec (by path) of a name, and any spec whose
+    /// type is another's ILGPU model <c>&lt;Name&gt;Ilgpu</c>. The skipped ones get PLDR0011 or PLDR0019.
+    /// </summary>
+    static bool Emits(ModelSpec spec, EquatableArray<SpecName> all) => Emits(new SpecName(spec.FullName, spec.SpecPath), all);
+
+    static bool Emits(SpecName spec, EquatableArray<SpecName> all) =>
+        all.First(n => n.FullName == spec.FullName).SpecPath == spec.SpecPath
+        && !all.Any(n => n.FullName + GeneratedNames.IlgpuSuffix == spec.FullName);
+
+    static void ReportNameClashes(SourceProductionContext context, ImmutableArray<(string Name, SpecLocation Location)> all)
     {
         foreach (var group in all.GroupBy(x => x.Name))
         {
@@ -83,6 +92,10 @@ public sealed partial class PldrGenerator : IIncrementalGenerator
                 context.ReportDiagnostic(Microsoft.CodeAnalysis.Diagnostic.Create(Diagnostics.DiagnosticDescriptors.DuplicateClass,
                     duplicate.Location.ToLocation(), group.Key, ordered[0].Location.Path));
         }
+        foreach (var twin in all)
+            foreach (var owner in all.Where(x => x.Name + GeneratedNames.IlgpuSuffix == twin.Name).Take(1))
+                context.ReportDiagnostic(Microsoft.CodeAnalysis.Diagnostic.Create(Diagnostics.DiagnosticDescriptors.IlgpuModelName,
+                    twin.Location.ToLocation(), twin.Name, owner.Location.Path));
     }
 
     /// <summary>Names of the pipeline steps, for incrementality tests.</summary>

@@ -8,6 +8,7 @@ namespace PldrGen.Ilgpu;
 /// group reductions do not compile on PoCL); every thread of the group must call them, and Group.DimX must be a
 /// power of two.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated kernels, not by users
 public static class GroupReduce
 {
     /// <summary>The sum of <paramref name="value"/> over the group; <paramref name="partial"/> holds Group.DimX floats.</summary>

@@ -5,17 +5,27 @@ using PldrGen.Runtime;
 namespace PldrGen.Ilgpu;
 
 /// <summary>
-/// What every generated ILGPU model shares: its accelerator, the device memory it owns, the layer-shaped kernels,
-/// the probe, and (when <see cref="IlgpuDevices.Load"/> opened it) the device it must release.
+/// What every generated ILGPU model shares beyond the lifecycle of <see cref="PldrModel{TSequence}"/>: its
+/// accelerator, the device memory it owns (its sequence's included), the layer-shaped kernels, and (when
+/// <see cref="IlgpuDevices.Load"/> opened it) the device it must release.
 /// </summary>
-public abstract class IlgpuModelBase : IDisposable
+public abstract class IlgpuModelBase : PldrModel<IlgpuSequence>, IDisposable
 {
     IlgpuDevice? _ownedDevice;
 
-    protected IlgpuModelBase(Accelerator accelerator)
+    /// <param name="info">The compiled spec.</param>
+    /// <param name="accelerator">Where the model's memory and kernels live.</param>
+    /// <param name="checkpointG">Custom-G models: G_LM per layer [L, H, dk, dk] from the checkpoint; otherwise null.</param>
+    protected IlgpuModelBase(PldrModelInfo info, Accelerator accelerator, float[]? checkpointG)
+        : this(info, accelerator, new DeviceMemory(accelerator), checkpointG)
+    {
+    }
+
+    IlgpuModelBase(PldrModelInfo info, Accelerator accelerator, DeviceMemory memory, float[]? checkpointG)
+        : base(info, IlgpuSequence.Allocate(memory, info.Config), checkpointG)
     {
         Accelerator = accelerator;
-        Memory = new DeviceMemory(accelerator);
+        Memory = memory;
         LayerKernels = LayerKernels.For(accelerator);
     }
 
@@ -23,13 +33,7 @@ public abstract class IlgpuModelBase : IDisposable
     public DeviceMemory Memory { get; }
     public LayerKernels LayerKernels { get; }
 
-    /// <summary>Sees named intermediates; each call copies the tensor to the host, so leave it null for speed.</summary>
-    public TensorProbe? Probe { get; set; }
-
-    public bool UseKvCache { get; set; } = true;
-    public bool UseGCache { get; set; } = true;
-
-    /// <summary>Hands a device tensor to <see cref="Probe"/> (a copy to the host) when one is set.</summary>
+    /// <summary>Hands a device tensor to the probe (a copy to the host; leave the probe null for speed) when one is set.</summary>
     protected void Report(string name, int layer, ArrayView<float> values)
     {
         if (Probe is not { } probe) return;

@@ -10,6 +10,7 @@ namespace PldrGen.Ilgpu;
 /// gate): compiled once per accelerator and shared by every model on it, sizes passed as arguments. The kernels
 /// that follow the spec's fixed shapes (RoPE, attention, metric tensor, power law) are generated per spec.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)] // called by generated kernels, not by users
 public sealed class LayerKernels
 {
     /// <summary>Largest group the kernels use; shared-memory scratch is sized for it.</summary>

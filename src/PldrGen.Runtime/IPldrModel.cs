@@ -6,8 +6,9 @@ namespace PldrGen.Runtime;
 public delegate void TensorProbe(string name, int layer, ReadOnlySpan<float> values);
 
 /// <summary>
-/// A compiled PLDR-LLM with its run state: what the generator emits per spec. One instance serves one sequence at a
-/// time; its buffers (KV-cache, frozen A, G-cache slot, scratch) are allocated once, and decode steps allocate nothing.
+/// A compiled PLDR-LLM with its run state: what the generator emits per spec, on <see cref="PldrModel{TSequence}"/>.
+/// One instance serves one sequence at a time; its buffers (KV-cache, frozen A, G-cache slot, scratch) are allocated
+/// once, and decode steps allocate nothing.
 /// </summary>
 public interface IPldrModel
 {

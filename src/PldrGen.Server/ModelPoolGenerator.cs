@@ -51,13 +51,11 @@ sealed class ModelPoolGenerator : ITextGenerator
         var tokens = Channel.CreateUnbounded<SequenceToken>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         _ = Task.Run(() =>
         {
-            try
-            {
-                Run(model, sequence, request.G, tokens.Writer, stop.Token);
-                tokens.Writer.Complete();
-            }
-            catch (Exception e) { tokens.Writer.Complete(e); }
-            finally { Release(model); }
+            Exception? failure = null;
+            try { Run(model, sequence, request.G, tokens.Writer, stop.Token); }
+            catch (Exception e) { failure = e; }
+            Release(model); // before the reader can see the end, so a finished response never finds its slot still busy
+            tokens.Writer.Complete(failure);
         }, CancellationToken.None);
         try
         {

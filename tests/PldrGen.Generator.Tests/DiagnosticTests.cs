@@ -267,6 +267,46 @@ public class DiagnosticTests
         Assert.Equal("'intermediate_size (hidden_size · 8/3)' is 2666666666 but must be at most 2147483647: give intermediate_size, or reduce hidden_size", Message(d));
     }
 
+    [Theory]
+    [InlineData("Load", "a member of the model class")]
+    [InlineData("Heads", "a member of the model class")]
+    [InlineData("Prefill", "a member of the model class")]
+    [InlineData("GCache", "a type the model uses")]
+    [InlineData("PldrConfig", "a type the model uses")]
+    [InlineData("ArrayView", "a type the model uses")]
+    public void PLDR0017_ClassNameTakenByTheGeneratedCode_OnTheClassName(string className, string what)
+    {
+        string yaml = LearnedG.Replace("class_name: Tiny", "class_name: " + className);
+        var d = Single(Diagnose(yaml), "PLDR0017");
+        AssertAt(d, yaml, line: 0, start: 12, end: 12 + className.Length, className);
+        Assert.Equal($"class_name '{className}' is also {what} in the generated code, which would then not compile; choose another class_name", Message(d));
+    }
+
+    [Fact]
+    public void PLDR0018_NamespaceSegmentHidesARuntimeType_OnTheNamespace()
+    {
+        string yaml = LearnedG + "\nnamespace: MyApp.CpuKernels.Models";
+        var d = Single(Diagnose(yaml), "PLDR0018");
+        AssertAt(d, yaml, line: 9, start: 11, end: 34, "MyApp.CpuKernels.Models");
+        Assert.Equal("namespace segment 'CpuKernels' would hide the type CpuKernels that the generated code uses; choose another namespace", Message(d));
+    }
+
+    [Fact]
+    public void PLDR0019_ClassNameOfAnotherSpecsIlgpuModel_OnItsClassName()
+    {
+        string twin = LearnedG.Replace("class_name: Tiny", "class_name: TinyIlgpu");
+        var result = Run([new InMemoryAdditionalText(SpecPath("a.pldr.yaml"), LearnedG), new InMemoryAdditionalText(SpecPath("b.pldr.yaml"), twin)],
+            out _, withIlgpu: true);
+        var d = Single(result.Diagnostics, "PLDR0019");
+        Assert.Equal(SpecPath("b.pldr.yaml"), d.Location.GetLineSpan().Path);
+        AssertAt(d, twin, line: 0, start: 12, end: 21, "TinyIlgpu");
+        Assert.Equal("Type 'PldrGen.Models.TinyIlgpu' is the ILGPU model that spec '/project/specs/a.pldr.yaml' generates for its class; choose another class_name", Message(d));
+        // The first spec generates both its models; the second none, and the registry lists only the first.
+        Assert.Equal(["PldrGen.Models.Tiny.g.cs", "PldrGen.Models.TinyIlgpu.g.cs", "PldrGenModels.g.cs"],
+            result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("TinyIlgpu.ModelInfo", GeneratedText(result, "PldrGenModels.g.cs"));
+    }
+
     static Diagnostic Single(ImmutableArray<Diagnostic> diagnostics, string id)
     {
         var d = Assert.Single(diagnostics);

@@ -33,16 +33,26 @@ static class GeneratorHarness
             parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    public static CSharpCompilation CreateCompilation() =>
-        CSharpCompilation.Create("PldrGen.Generator.Tests.Consumer", [], References,
+    /// <summary>
+    /// The two types whose presence switches the generator's ILGPU branch on, as empty stubs: the ILGPU output is
+    /// compared as text (Baselines/), while compiling it is the job of the projects that reference ILGPU.
+    /// </summary>
+    const string IlgpuStubs = """
+        namespace ILGPU { public sealed class Context { } }
+        namespace PldrGen.Ilgpu { public static class IlgpuModelCatalog { } }
+        """;
+
+    public static CSharpCompilation CreateCompilation(bool withIlgpu = false) =>
+        CSharpCompilation.Create("PldrGen.Generator.Tests.Consumer",
+            withIlgpu ? [CSharpSyntaxTree.ParseText(IlgpuStubs, ParseOptions, path: "IlgpuStubs.cs")] : [], References,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     /// <summary>One run over the given specs; the driver's own failures (an escaped exception, CS8785) fail the test.</summary>
     public static GeneratorRunResult Run(params AdditionalText[] specs) => Run(specs, out _);
 
-    public static GeneratorRunResult Run(AdditionalText[] specs, out Compilation output)
+    public static GeneratorRunResult Run(AdditionalText[] specs, out Compilation output, bool withIlgpu = false)
     {
-        var driver = CreateDriver(specs).RunGeneratorsAndUpdateCompilation(CreateCompilation(), out output, out var driverDiagnostics);
+        var driver = CreateDriver(specs).RunGeneratorsAndUpdateCompilation(CreateCompilation(withIlgpu), out output, out var driverDiagnostics);
         var result = driver.GetRunResult().Results.Single();
         AssertDidNotThrow(result, driverDiagnostics);
         return result;

@@ -7,8 +7,9 @@ using Names = PldrGen.Generator.PldrGenerator.TrackingNames;
 namespace PldrGen.Generator.Tests;
 
 /// <summary>
-/// What each edit reruns, read from the driver's tracked steps. Cached: the step's input did not change. Unchanged:
-/// it ran again and produced an equal value, so nothing after it runs.
+/// What each edit reruns, read from the driver's tracked steps, with the ILGPU branch on (its two switch types
+/// stubbed), so both emitters are covered. Cached: the step's input did not change. Unchanged: it ran again and
+/// produced an equal value, so nothing after it runs.
 /// </summary>
 public class IncrementalityTests
 {
@@ -21,12 +22,12 @@ public class IncrementalityTests
     [Fact]
     public void CSharpEditLeavesEveryStepCachedOrUnchanged()
     {
-        var compilation = CreateCompilation();
+        var compilation = CreateCompilation(withIlgpu: true);
         var driver = FirstRun(compilation)
             .RunGenerators(compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText("class Edited { }", GeneratorHarness.ParseOptions)));
 
         var result = driver.GetRunResult().Results.Single();
-        Assert.Superset(new HashSet<string> { Names.Parse, Names.Spec, Names.Names, Names.Emit, Names.ReferencesIlgpu }, result.TrackedSteps.Keys.ToHashSet());
+        Assert.Superset(new HashSet<string> { Names.Parse, Names.Spec, Names.Names, Names.Emit, Names.ReferencesIlgpu, Names.EmitIlgpu }, result.TrackedSteps.Keys.ToHashSet());
         // "Compilation" is Roslyn's own input node: a C# edit modifies it by definition. Everything after it must not move.
         var reasons = result.TrackedSteps.Concat(result.TrackedOutputSteps).Where(steps => steps.Key != "Compilation")
             .SelectMany(steps => steps.Value.Select(step => (steps.Key, step)))
@@ -37,7 +38,7 @@ public class IncrementalityTests
     [Fact]
     public void EditingOneSpecRerunsOnlyThatSpec()
     {
-        var compilation = CreateCompilation();
+        var compilation = CreateCompilation(withIlgpu: true);
         var first = FirstRun(compilation);
         var edited = new InMemoryAdditionalText(CustomG.Path, Text(CustomG).Replace("max_position_embeddings: 64", "max_position_embeddings: 128"));
         var driver = first.ReplaceAdditionalText(CustomG, edited).RunGenerators(compilation);
@@ -47,16 +48,19 @@ public class IncrementalityTests
         Assert.Equal(IncrementalStepRunReason.Cached, ParseReason(result, LearnedG.Path));
         Assert.Equal(IncrementalStepRunReason.Modified, EmitReason(result, CustomG.Path));
         Assert.Equal(IncrementalStepRunReason.Cached, EmitReason(result, LearnedG.Path));
+        Assert.Equal(IncrementalStepRunReason.Modified, EmitIlgpuReason(result, CustomG.Path));
+        Assert.Equal(IncrementalStepRunReason.Cached, EmitIlgpuReason(result, LearnedG.Path));
 
         var before = first.GetRunResult().Results.Single();
-        Assert.Equal(GeneratedText(before, "PldrGen.Models.TinyV510.g.cs"), GeneratedText(result, "PldrGen.Models.TinyV510.g.cs"));
+        foreach (var hintName in new[] { "PldrGen.Models.TinyV510.g.cs", "PldrGen.Models.TinyV510Ilgpu.g.cs" })
+            Assert.Equal(GeneratedText(before, hintName), GeneratedText(result, hintName));
         Assert.Contains("MaxPositions = 128;", GeneratedText(result, "PldrGen.Models.TinyV510GIdentity.g.cs"));
     }
 
     [Fact]
     public void CommentOnlyEditLeavesTheSpecUnchangedAndTheOutputIdentical()
     {
-        var compilation = CreateCompilation();
+        var compilation = CreateCompilation(withIlgpu: true);
         var first = FirstRun(compilation);
         // A comment on top moves every position in the file, which only the diagnostics branch may see.
         var edited = new InMemoryAdditionalText(LearnedG.Path, "# A comment that moves every line down.\n\n" + Text(LearnedG));
@@ -66,13 +70,15 @@ public class IncrementalityTests
         Assert.Equal(IncrementalStepRunReason.Unchanged, SpecReason(result, LearnedG.Path));
         Assert.Equal(IncrementalStepRunReason.Cached, EmitReason(result, LearnedG.Path));
         Assert.Equal(IncrementalStepRunReason.Cached, EmitReason(result, CustomG.Path));
+        Assert.Equal(IncrementalStepRunReason.Cached, EmitIlgpuReason(result, LearnedG.Path));
+        Assert.Equal(IncrementalStepRunReason.Cached, EmitIlgpuReason(result, CustomG.Path));
         Assert.Equal(AllGeneratedText(first.GetRunResult().Results.Single()), AllGeneratedText(result));
     }
 
     [Fact]
     public void WarningOnlyEditReportsTheWarningWithoutRegenerating()
     {
-        var compilation = CreateCompilation();
+        var compilation = CreateCompilation(withIlgpu: true);
         var first = FirstRun(compilation);
         var edited = new InMemoryAdditionalText(LearnedG.Path, Text(LearnedG) + "rope_scaling: 2\n");
         var driver = first.ReplaceAdditionalText(LearnedG, edited).RunGenerators(compilation);
@@ -81,6 +87,7 @@ public class IncrementalityTests
         Assert.Equal("PLDR0002", Assert.Single(result.Diagnostics).Id);
         Assert.Equal(IncrementalStepRunReason.Unchanged, SpecReason(result, LearnedG.Path));
         Assert.Equal(IncrementalStepRunReason.Cached, EmitReason(result, LearnedG.Path));
+        Assert.Equal(IncrementalStepRunReason.Cached, EmitIlgpuReason(result, LearnedG.Path));
     }
 
     static string Text(AdditionalText file) => file.GetText()!.ToString();
@@ -96,6 +103,9 @@ public class IncrementalityTests
 
     static IncrementalStepRunReason EmitReason(GeneratorRunResult result, string path) =>
         Reason(result, Names.Emit, value => ((ValueTuple<ModelSpec, EquatableArray<SpecName>>)value).Item1.SpecPath == path);
+
+    static IncrementalStepRunReason EmitIlgpuReason(GeneratorRunResult result, string path) =>
+        Reason(result, Names.EmitIlgpu, value => ((ValueTuple<ValueTuple<ModelSpec, EquatableArray<SpecName>>, bool>)value).Item1.Item1.SpecPath == path);
 
     /// <summary>The reason of the one output of step <paramref name="stepName"/> that belongs to a spec.</summary>
     static IncrementalStepRunReason Reason(GeneratorRunResult result, string stepName, Func<object, bool> belongsToSpec) =>

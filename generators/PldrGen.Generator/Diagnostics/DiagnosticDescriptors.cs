@@ -1,5 +1,3 @@
-using System.Collections.Generic;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace PldrGen.Generator.Diagnostics;
@@ -63,15 +61,15 @@ public static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor OutOfRange = Error("PLDR0016", "Value out of range",
         "'{0}' is {1} but must be {2}");
 
+    public static readonly DiagnosticDescriptor ClassNameTaken = Error("PLDR0017", "class_name taken by the generated code",
+        "class_name '{0}' is also {1} in the generated code, which would then not compile; choose another class_name");
+
+    public static readonly DiagnosticDescriptor NamespaceSegmentTaken = Error("PLDR0018", "Namespace segment hides a type",
+        "namespace segment '{0}' would hide the type {0} that the generated code uses; choose another namespace");
+
+    public static readonly DiagnosticDescriptor IlgpuModelName = Error("PLDR0019", "class_name is another spec's ILGPU model",
+        "Type '{0}' is the ILGPU model that spec '{1}' generates for its class; choose another class_name");
+
     public static readonly DiagnosticDescriptor InternalError = Error("PLDR0099", "PldrGen failed",
         "PldrGen could not process this spec ({0}). This is a bug in PldrGen; please report it with the spec.");
-
-    static readonly Dictionary<string, DiagnosticDescriptor> All = new[]
-    {
-        YamlSyntax, UnknownKey, MissingKey, WrongType, NonPositive, HiddenSizeMismatch, OddHeadDim, UnknownCustomG,
-        MetricLearnerOnCustomG, MetricLearnerMissing, DuplicateClass, InvalidIdentifier, DuplicateKey, NotAMapping,
-        TooLarge, OutOfRange, InternalError,
-    }.ToDictionary(d => d.Id);
-
-    public static DiagnosticDescriptor ById(string id) => All[id];
 }

@@ -9,11 +9,14 @@ public sealed record SpecLocation(string Path, TextSpan Span, LinePositionSpan L
     public Location ToLocation() => Location.Create(Path, Span, Lines);
 }
 
-/// <summary>A diagnostic waiting to be reported: descriptor id, place, message arguments.</summary>
-public sealed record DiagnosticInfo(string Id, SpecLocation Location, EquatableArray<string> Arguments)
+/// <summary>
+/// A diagnostic waiting to be reported: its descriptor (which decides the severity), place, message arguments.
+/// Descriptors are the static instances of <see cref="Diagnostics.DiagnosticDescriptors"/> and compare by value.
+/// </summary>
+public sealed record DiagnosticInfo(DiagnosticDescriptor Descriptor, SpecLocation Location, EquatableArray<string> Arguments)
 {
     public Diagnostic ToDiagnostic() =>
-        Diagnostic.Create(Diagnostics.DiagnosticDescriptors.ById(Id), Location.ToLocation(), System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Cast<object>(Arguments)));
+        Diagnostic.Create(Descriptor, Location.ToLocation(), System.Linq.Enumerable.ToArray(System.Linq.Enumerable.Cast<object>(Arguments)));
 }
 
 /// <summary>The result of reading one spec file: the model (null when an error stops it) and what to report.</summary>

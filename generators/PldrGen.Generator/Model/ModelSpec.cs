@@ -1,8 +1,9 @@
 namespace PldrGen.Generator.Model;
 
 // Everything in Model/ flows through the incremental pipeline, so it must have value equality (records of strings,
-// numbers and EquatableArray) and must never hold an ISymbol, a Compilation, a Location or a Diagnostic: an equal
-// model lets Roslyn skip the emitter, and a comment-only edit of a spec leaves the output Unchanged.
+// numbers and EquatableArray) and must never hold an ISymbol, a Compilation, a Location or a Diagnostic (a static
+// DiagnosticDescriptor compares by value and may be held): an equal model lets Roslyn skip the emitter, and a
+// comment-only edit of a spec leaves the output Unchanged.
 
 /// <summary>One validated spec: the C# type to emit and the model's shape, named like config.json.</summary>
 public sealed record ModelSpec(

@@ -67,7 +67,7 @@ public sealed class Checkpoint : IDisposable
     public float[] Read(string name) => Weights.ReadFloat32(name);
 
     public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
-        new(Matrix(prefix + ".weight", outDim, inDim), bias ? Read(prefix + ".bias") : null);
+        new(Matrix(prefix + PldrTensors.Weight, outDim, inDim), bias ? Read(prefix + PldrTensors.Bias) : null);
 
     /// <summary>A weight matrix at the asked precision; without one, bfloat16 stays bfloat16 and the rest is float32.</summary>
     public WeightMatrix Matrix(string name, int rows, int cols)
@@ -78,14 +78,18 @@ public sealed class Checkpoint : IDisposable
         return WeightMatrix.FromFloat32(rows, cols, Read(name), Precision ?? WeightPrecision.Float32);
     }
 
-    public NormWeights Norm(string prefix) => new(Read(prefix + ".weight"), Read(prefix + ".bias"));
+    public NormWeights Norm(string prefix) => new(Read(prefix + PldrTensors.Weight), Read(prefix + PldrTensors.Bias));
 
     public GluWeights Glu(string prefix, int inDim, int hidden, int outDim, bool bias) =>
-        new(Linear(prefix + ".gluw1", hidden, inDim, bias), Linear(prefix + ".gluw2", hidden, inDim, bias),
-            Linear(prefix + ".gluw3", outDim, hidden, bias));
+        new(Linear(prefix + PldrTensors.GluW1, hidden, inDim, bias), Linear(prefix + PldrTensors.GluW2, hidden, inDim, bias),
+            Linear(prefix + PldrTensors.GluW3, outDim, hidden, bias));
 
-    public PlgaWeights Plga(string prefix) =>
-        new(Read(prefix + ".Wlst"), Read(prefix + ".blst"), Read(prefix + ".pwlst"), Read(prefix + ".alst"), Read(prefix + ".balst"));
+    /// <summary>The power-law parameters W, b, pw, a, ba, in the order of <see cref="PldrTensors.PlgaParameters"/>.</summary>
+    public PlgaWeights Plga(string prefix)
+    {
+        var p = Array.ConvertAll(PldrTensors.PlgaParameters, name => Read(prefix + name));
+        return new(p[0], p[1], p[2], p[3], p[4]);
+    }
 
     public void Dispose() => Weights.Dispose();
 }

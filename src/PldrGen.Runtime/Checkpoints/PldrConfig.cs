@@ -19,23 +19,23 @@ public sealed record PldrConfig(
     /// <summary>Each compared field: config.json name, value.</summary>
     public IEnumerable<(string Name, string Value)> Fields()
     {
-        yield return ("vocab_size", Int(VocabSize));
-        yield return ("hidden_size", Int(HiddenSize));
-        yield return ("intermediate_size", Int(IntermediateSize));
-        yield return ("num_hidden_layers", Int(NumHiddenLayers));
-        yield return ("num_attention_heads", Int(NumAttentionHeads));
-        yield return ("head_dim", Int(HeadDim));
-        yield return ("max_position_embeddings", Int(MaxPositionEmbeddings));
-        yield return ("layer_norm_eps", Num(LayerNormEps));
-        yield return ("rope_theta", Num(RopeTheta));
-        yield return ("reference_rope", Bool(ReferenceRope));
-        yield return ("num_reslayerA", Int(NumReslayerA));
-        yield return ("num_denseA", Int(NumDenseA));
-        yield return ("A_dff", Int(ADff));
-        yield return ("custom_G_type", CustomGType ?? "null");
-        yield return ("attention_bias", Bool(AttentionBias));
-        yield return ("glu_bias", Bool(GluBias));
-        yield return ("final_bias", Bool(FinalBias));
+        yield return (SpecKeys.VocabSize, Int(VocabSize));
+        yield return (SpecKeys.HiddenSize, Int(HiddenSize));
+        yield return (SpecKeys.IntermediateSize, Int(IntermediateSize));
+        yield return (SpecKeys.NumHiddenLayers, Int(NumHiddenLayers));
+        yield return (SpecKeys.NumAttentionHeads, Int(NumAttentionHeads));
+        yield return (SpecKeys.HeadDim, Int(HeadDim));
+        yield return (SpecKeys.MaxPositionEmbeddings, Int(MaxPositionEmbeddings));
+        yield return (SpecKeys.LayerNormEps, Num(LayerNormEps));
+        yield return (SpecKeys.RopeTheta, Num(RopeTheta));
+        yield return (SpecKeys.ReferenceRope, Bool(ReferenceRope));
+        yield return (SpecKeys.NumReslayerA, Int(NumReslayerA));
+        yield return (SpecKeys.NumDenseA, Int(NumDenseA));
+        yield return (SpecKeys.ADff, Int(ADff));
+        yield return (SpecKeys.CustomGType, CustomGType ?? "null");
+        yield return (SpecKeys.AttentionBias, Bool(AttentionBias));
+        yield return (SpecKeys.GluBias, Bool(GluBias));
+        yield return (SpecKeys.FinalBias, Bool(FinalBias));
     }
 
     static string Int(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -69,24 +69,24 @@ public sealed record PldrConfig(
         if (root.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String && mt.GetString() != "pldrllm")
             throw new PldrException($"{path}: model_type is '{mt.GetString()}', expected 'pldrllm'");
 
-        int heads = RequiredInt("num_attention_heads");
+        int heads = RequiredInt(SpecKeys.NumAttentionHeads);
         if (heads <= 0) throw new PldrException($"{path}: num_attention_heads must be positive, found {heads}");
-        int headDim = OptionalInt("head_dim") ?? RequiredInt("hidden_size") / heads;
-        int hidden = OptionalInt("hidden_size") ?? heads * headDim;
-        int intermediate = OptionalInt("intermediate_size") ?? hidden * 8 / 3;
-        string? customG = root.TryGetProperty("custom_G_type", out var cg) && cg.ValueKind == JsonValueKind.String ? cg.GetString() : null;
+        int headDim = OptionalInt(SpecKeys.HeadDim) ?? RequiredInt(SpecKeys.HiddenSize) / heads;
+        int hidden = OptionalInt(SpecKeys.HiddenSize) ?? heads * headDim;
+        int intermediate = OptionalInt(SpecKeys.IntermediateSize) ?? (int)SpecDefaults.IntermediateSize(hidden);
+        string? customG = root.TryGetProperty(SpecKeys.CustomGType, out var cg) && cg.ValueKind == JsonValueKind.String ? cg.GetString() : null;
         return new PldrConfig(
-            VocabSize: RequiredInt("vocab_size"), HiddenSize: hidden, IntermediateSize: intermediate,
-            NumHiddenLayers: RequiredInt("num_hidden_layers"), NumAttentionHeads: heads, HeadDim: headDim,
-            MaxPositionEmbeddings: RequiredInt("max_position_embeddings"),
-            LayerNormEps: OptionalDouble("layer_norm_eps") ?? 1e-6, RopeTheta: OptionalDouble("rope_theta") ?? 10000,
-            ReferenceRope: OptionalBool("reference_rope") ?? true,
-            NumReslayerA: customG is null ? RequiredInt("num_reslayerA") : 0,
-            NumDenseA: customG is null ? RequiredInt("num_denseA") : 0,
-            ADff: customG is null ? RequiredInt("A_dff") : 0,
-            CustomGType: customG, CacheFirstG: OptionalBool("cache_first_G") ?? false,
-            AttentionBias: OptionalBool("attention_bias") ?? true, GluBias: OptionalBool("glu_bias") ?? true,
-            FinalBias: OptionalBool("final_bias") ?? true);
+            VocabSize: RequiredInt(SpecKeys.VocabSize), HiddenSize: hidden, IntermediateSize: intermediate,
+            NumHiddenLayers: RequiredInt(SpecKeys.NumHiddenLayers), NumAttentionHeads: heads, HeadDim: headDim,
+            MaxPositionEmbeddings: RequiredInt(SpecKeys.MaxPositionEmbeddings),
+            LayerNormEps: OptionalDouble(SpecKeys.LayerNormEps) ?? SpecDefaults.LayerNormEps, RopeTheta: OptionalDouble(SpecKeys.RopeTheta) ?? SpecDefaults.RopeTheta,
+            ReferenceRope: OptionalBool(SpecKeys.ReferenceRope) ?? SpecDefaults.ReferenceRope,
+            NumReslayerA: customG is null ? RequiredInt(SpecKeys.NumReslayerA) : 0,
+            NumDenseA: customG is null ? RequiredInt(SpecKeys.NumDenseA) : 0,
+            ADff: customG is null ? RequiredInt(SpecKeys.ADff) : 0,
+            CustomGType: customG, CacheFirstG: OptionalBool(SpecKeys.CacheFirstG) ?? SpecDefaults.CacheFirstG,
+            AttentionBias: OptionalBool(SpecKeys.AttentionBias) ?? SpecDefaults.AttentionBias, GluBias: OptionalBool(SpecKeys.GluBias) ?? SpecDefaults.GluBias,
+            FinalBias: OptionalBool(SpecKeys.FinalBias) ?? SpecDefaults.FinalBias);
 
         int RequiredInt(string name) => OptionalInt(name) ?? throw new PldrException($"{path}: required field '{name}' is missing");
         int? OptionalInt(string name) =>

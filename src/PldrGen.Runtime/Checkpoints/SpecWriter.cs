@@ -10,12 +10,12 @@ public static class SpecWriter
     {
         var yaml = new StringBuilder();
         yaml.AppendLine($"# Written by `pldr spec --from-config {source}`. Add it to a C# project as an AdditionalFile.");
-        yaml.AppendLine($"class_name: {className}");
-        yaml.AppendLine($"namespace: {ns}");
+        yaml.AppendLine($"{SpecKeys.ClassName}: {className}");
+        yaml.AppendLine($"{SpecKeys.Namespace}: {ns}");
         yaml.AppendLine();
         foreach (var (name, value) in c.Fields())
         {
-            bool metricLearner = name is "num_reslayerA" or "num_denseA" or "A_dff";
+            bool metricLearner = name is SpecKeys.NumReslayerA or SpecKeys.NumDenseA or SpecKeys.ADff;
             if (metricLearner && !c.LearnedG) continue; // a custom-G model has no metric learner
             yaml.AppendLine($"{name}: {value}");
         }

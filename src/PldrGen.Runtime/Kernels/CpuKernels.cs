@@ -5,8 +5,10 @@ namespace PldrGen.Runtime.Kernels;
 
 /// <summary>
 /// The float32 building blocks of the CPU forward pass. Shapes are passed in (the generated model passes its
-/// <c>const</c> shapes); every buffer is the caller's, so nothing here allocates.
+/// <c>const</c> shapes); every buffer is the caller's, so nothing here allocates. Called by generated code, so public,
+/// but hidden from IntelliSense: users call the model, not its kernels.
 /// </summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public static class CpuKernels
 {
     /// <summary>y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] for r &lt; rows (a Linear layer over a block of rows).</summary>

@@ -5,7 +5,7 @@ namespace PldrGen.Runtime.Kernels;
 /// first chunk itself and waits for the rest. Nothing is allocated per call (the body is a function pointer with a
 /// pointer to the caller's state), so a decode step stays allocation-free; one call costs a few microseconds.
 /// </summary>
-public sealed unsafe class CpuWorkers
+sealed unsafe class CpuWorkers
 {
     /// <summary>One worker per core, shared by every model in the process.</summary>
     public static CpuWorkers Shared { get; } = new(Environment.ProcessorCount);

@@ -1,7 +1,7 @@
 namespace PldrGen.Runtime.Kernels;
 
 /// <summary>custom_G_type checkpoints (v510G) keep G in <c>decoder.past_G_values</c> [L, 3, 1, H, dk, dk]; entry 2 is G_LM.</summary>
-public static class CustomG
+static class CustomG
 {
     public static float[] FromPastGValues(float[] pastGValues, int layers, int heads, int headDim)
     {

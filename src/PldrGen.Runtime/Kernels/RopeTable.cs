@@ -1,6 +1,7 @@
 namespace PldrGen.Runtime.Kernels;
 
 /// <summary>cos/sin of p·θ^(−2i/dk) for every position p and pair i, computed once (in float64, then rounded).</summary>
+[System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
 public sealed class RopeTable
 {
     readonly float[] _cos, _sin;

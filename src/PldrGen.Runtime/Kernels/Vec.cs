@@ -15,7 +15,7 @@ namespace PldrGen.Runtime.Kernels;
 /// float32 libm exp). Loops are compiled fully optimised from their first call (AggressiveOptimization): a
 /// one-shot prefill would otherwise run them as slow tier-0 code.
 /// </remarks>
-public static unsafe class Vec
+static unsafe class Vec
 {
     const int W = 8; // floats per Vector256
 

@@ -23,7 +23,7 @@ public enum WeightPrecision
 public sealed unsafe class WeightMatrix
 {
     /// <summary>Outputs per panel: two Vector256 of float32.</summary>
-    public const int PanelWidth = 16;
+    internal const int PanelWidth = 16;
     const int Alignment = 64;
     readonly float[]? _float32;
     readonly ushort[]? _bfloat16;
@@ -34,9 +34,9 @@ public sealed unsafe class WeightMatrix
     public int Rows { get; }
     public int Cols { get; }
     public WeightPrecision Precision { get; }
-    public int Panels => (Rows + PanelWidth - 1) / PanelWidth;
+    internal int Panels => (Rows + PanelWidth - 1) / PanelWidth;
     /// <summary>Elements from one panel's start to the next.</summary>
-    public long PanelSize => (long)Cols * PanelWidth;
+    internal long PanelSize => (long)Cols * PanelWidth;
     static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.BFloat16 => 2, _ => 1 };
 
     WeightMatrix(int rows, int cols, WeightPrecision precision)
@@ -129,10 +129,10 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>Panel 0 of a float32 matrix; panel p starts p·<see cref="PanelSize"/> elements later.</summary>
-    public float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
+    internal float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
 
     /// <summary>Panel 0 of a bfloat16 matrix.</summary>
-    public ushort* BFloat16Pointer => (ushort*)Unsafe.AsPointer(ref _bfloat16![_offset]);
+    internal ushort* BFloat16Pointer => (ushort*)Unsafe.AsPointer(ref _bfloat16![_offset]);
 
     /// <summary>Element (r, c) as float32.</summary>
     public float this[int r, int c] => Precision switch
@@ -143,10 +143,10 @@ public sealed unsafe class WeightMatrix
     };
 
     /// <summary>Panel 0 of an int8 matrix.</summary>
-    public sbyte* Int8Pointer => (sbyte*)Unsafe.AsPointer(ref _int8![_offset]);
+    internal sbyte* Int8Pointer => (sbyte*)Unsafe.AsPointer(ref _int8![_offset]);
 
     /// <summary>The int8 scales, one per output row (16 per panel).</summary>
-    public float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);
+    internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);
 
     /// <summary>The matrix unpacked to row-major float32 [Rows, Cols] (for backends with their own layout).</summary>
     public float[] ToRowMajor()
@@ -158,7 +158,7 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>destination = row r · scale (the embedding lookup).</summary>
-    public void CopyRow(int r, float scale, Span<float> destination)
+    internal void CopyRow(int r, float scale, Span<float> destination)
     {
         for (int c = 0; c < Cols; c++) destination[c] = this[r, c] * scale;
     }

@@ -56,6 +56,7 @@ public static partial class PldrCli
             OrderParameterCommand.Create(stdout),
             InvarianceCommand.Create(stdout),
             InspectCommand.Create(stdout),
+            ServeCommand.Create(stdout),
         };
         string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
         if (args.Length == 0)

@@ -119,6 +119,14 @@ public sealed class PldrTokenizer
 
     public StreamingDecoder CreateStreamingDecoder() => new(this);
 
+    /// <summary>One token's text inside a longer text (its "▁" stays a space); a byte piece gives its name, "&lt;0xNN&gt;".</summary>
+    /// <exception cref="PldrException">The id is outside the vocabulary.</exception>
+    public string TokenText(int id)
+    {
+        CheckId(id);
+        return _byteOfId[id] >= 0 ? _pieces[id].Text : Surface(id, atStart: false);
+    }
+
     internal void CheckId(int id)
     {
         if ((uint)id >= (uint)_pieces.Count) throw new PldrException($"token id {id} is outside the vocabulary (0..{_pieces.Count - 1})");

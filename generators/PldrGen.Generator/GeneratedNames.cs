@@ -20,7 +20,7 @@ static class GeneratedNames
         "VocabSize", "HiddenSize", "IntermediateSize", "Layers", "Heads", "HeadDim", "MaxPositions", "MetricResBlocks",
         "MetricGluLayers", "MetricHidden", "LayerNormEps", "RopeTheta", "InterleavedRope", "LearnedG", "EndToken",
         "Config", "ModelInfo", "TensorManifest", "Load", "Scratch", "EmbeddingScale", "Rope", "Weights", "Forward",
-        "MetricLearner", "RecomputeGFromFrozenA", "LmHead", "LmHeads", "_weights", "_scratch",
+        "MetricLearner", "RecomputeGFromFrozenA", "LmHead", "LmHeads", "Share", "_weights", "_scratch",
         // PldrGen.Runtime.PldrModel<TSequence>
         "Info", "Sequence", "Position", "UseKvCache", "UseGCache", "Probe", "Reset", "Prefill", "Decode",
         "CaptureGCache", "InjectGCache", "ClearInjectedGCache",
@@ -32,7 +32,7 @@ static class GeneratedNames
         // System
         "Span", "ReadOnlySpan", "IReadOnlyList", "Math", "MathF", "Array", "Action",
         // PldrGen.Runtime
-        "PldrModel", "CpuSequence", "PldrConfig", "PldrModelInfo", "PldrException", "TensorShape", "PldrTensors",
+        "PldrModel", "CpuSequence", "ICpuModel", "PldrConfig", "PldrModelInfo", "PldrException", "TensorShape", "PldrTensors",
         "Checkpoint", "WeightPrecision", "ModelWeights", "RopeTable", "CpuKernels", "GCache",
         // PldrGen.Ilgpu and ILGPU
         "IlgpuModelBase", "IlgpuModelCatalog", "IlgpuSequence", "LayerKernels", "DeviceMemory", "DeviceLinear",

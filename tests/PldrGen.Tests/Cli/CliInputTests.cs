@@ -82,8 +82,8 @@ public sealed class CliInputTests
     [Theory]
     [InlineData(new[] { "generate", "-n", "many" }, "pldr: --max-new-tokens: 'many' is not a whole number (see 'pldr generate --help')")]
     [InlineData(new[] { "generate", "--top-p", "high" }, "pldr: --top-p: 'high' is not a number (see 'pldr generate --help')")]
-    [InlineData(new[] { "frobnicate" }, "pldr: 'frobnicate' is not a pldr command; the commands are generate, chat, gcache, tokenize, detokenize, pull, models, spec, convert, perplexity, score, order-parameter, invariance, inspect (see 'pldr --help')")]
-    [InlineData(new string[0], "pldr: give a command: generate, chat, gcache, tokenize, detokenize, pull, models, spec, convert, perplexity, score, order-parameter, invariance, inspect (see 'pldr --help')")]
+    [InlineData(new[] { "frobnicate" }, "pldr: 'frobnicate' is not a pldr command; the commands are generate, chat, batch, gcache, tokenize, detokenize, pull, models, spec, convert, perplexity, score, order-parameter, invariance, inspect, serve (see 'pldr --help')")]
+    [InlineData(new string[0], "pldr: give a command: generate, chat, batch, gcache, tokenize, detokenize, pull, models, spec, convert, perplexity, score, order-parameter, invariance, inspect, serve (see 'pldr --help')")]
     public void Option_errors_are_in_plain_words(string[] args, string message)
     {
         var run = PldrProcess.Run(args);

@@ -9,7 +9,8 @@ root="$(cd "$here/../.." && pwd)"
 packages="$root/artifacts/packages"
 fail() { echo "tests/PldrGen.NuGet.Smoke: $*" >&2; exit 1; }
 
-for project in PldrGen.Runtime PldrGen.CommandLine PldrGen.Ilgpu PldrGen.Cli; do
+# PldrGen.CommandLine depends on PldrGen.Server (pldr serve), so both are packed.
+for project in PldrGen.Runtime PldrGen.Server PldrGen.CommandLine PldrGen.Ilgpu PldrGen.Cli; do
   dotnet pack "$root/src/$project" -c Release -o "$packages" --nologo -v quiet
 done
 # The version is VERSION-dev.HASH of the sources (Directory.Build.targets): never the same for other contents, so

@@ -45,9 +45,12 @@ sys.exit(0 if ok else 1)
 PY
 
 rm -rf "$here/bin" "$here/obj"
+global="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')"
+# A rerun on unchanged sources packs the same version again (pack is not byte-deterministic): drop only that exact
+# version of our own packages from the cache, never anything else.
+for id in pldrgen pldrgen.server pldrgen.commandline pldrgen.ilgpu pldrgen.tool; do rm -rf "${global%/}/$id/$version"; done
 dotnet restore "$here/PldrGen.NuGet.Smoke.csproj" -p:PldrGenVersion="$version" --nologo -v quiet
 dotnet build "$here/PldrGen.NuGet.Smoke.csproj" -c Release --no-restore -p:PldrGenVersion="$version" --nologo -v quiet
-global="$(dotnet nuget locals global-packages --list | sed 's/^global-packages: //')"
 for id in pldrgen pldrgen.commandline pldrgen.ilgpu; do
   cmp -s "$packages/$(ls "$packages" | grep -ix "$id.$version.nupkg")" "${global%/}/$id/$version/$id.$version.nupkg" \
     || fail "restore did not take the $id package just packed"

@@ -89,6 +89,10 @@ public static partial class PldrCli
             stderr.WriteLine($"pldr: cannot write to standard output ({OneLine(e.Message)})");
             return 1;
         }
+        catch (IOException e) when (OutputClosedException.IsBrokenPipe(e))
+        {
+            return 0; // help or a table cut short by its reader (`pldr --help | head -3`)
+        }
         catch (Exception e) when (e is PldrException or IOException or UnauthorizedAccessException)
         {
             stderr.WriteLine($"pldr: {OneLine(e.Message)}");

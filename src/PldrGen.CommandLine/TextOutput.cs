@@ -53,5 +53,7 @@ sealed class TextOutput(TextWriter stdout)
 sealed class OutputClosedException(Exception inner) : Exception(inner.Message, inner)
 {
     /// <summary>EPIPE: the reader exited, which is how a pipeline says it has read enough.</summary>
-    public bool BrokenPipe => InnerException!.HResult is 32 or unchecked((int)0x8007006D) or unchecked((int)0x800700E8);
+    public bool BrokenPipe => IsBrokenPipe(InnerException!);
+
+    public static bool IsBrokenPipe(Exception e) => e.HResult is 32 or unchecked((int)0x8007006D) or unchecked((int)0x800700E8);
 }

@@ -110,6 +110,19 @@ public sealed class CliInputTests
         Assert.DoesNotContain("pldr: ", said);
     }
 
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("models")]
+    public async Task Help_or_a_table_whose_reader_has_gone_exits_0_quietly(string command)
+    {
+        using var process = Process.Start(PldrProgram.WithTestSpecs.StartInfo([command]))!;
+        process.StandardOutput.Close(); // gone before pldr writes its first line, as `pldr --help | head -c 0` is
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(0, process.ExitCode);
+        Assert.DoesNotContain("Broken pipe", await stderr);
+    }
+
     [Fact]
     public async Task Ctrl_C_keeps_the_text_then_prints_a_newline_and_the_timings()
     {

@@ -74,16 +74,44 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The header's tensors and metadata entries, counted by a reader that allocates nothing: a header of a million
+    /// empty tensors is refused before its document would take hundreds of megabytes.
+    /// </summary>
+    static int CountEntries(ReadOnlySpan<byte> header)
+    {
+        var reader = new Utf8JsonReader(header);
+        int entries = 0;
+        bool inMetadata = false;
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName) continue;
+            if (reader.CurrentDepth == 1)
+            {
+                entries++;
+                inMetadata = reader.ValueTextEquals("__metadata__"u8);
+            }
+            else if (reader.CurrentDepth == 2 && inMetadata) entries++;
+        }
+        return entries;
+    }
+
     static (Dictionary<string, TensorEntry>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
         var tensors = new Dictionary<string, TensorEntry>(StringComparer.Ordinal);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        int entries;
+        try { entries = CountEntries(header); }
+        catch (JsonException e)
+        {
+            JsonInput.Open(header.ToArray(), path, "the header").Dispose(); // names what is wrong: not UTF-8, not JSON
+            throw new PldrException($"{path}: the header is not valid JSON ({e.Message})", e);
+        }
+        if (entries > MaxEntries) throw new PldrException($"{path}: the header has {entries} tensors and metadata entries, more than the {MaxEntries} this reader takes");
         using (var doc = JsonInput.Open(header.ToArray(), path, "the header"))
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: the header is not a JSON object");
-            int entries = root.GetPropertyCount() + (root.TryGetProperty("__metadata__", out var m) && m.ValueKind == JsonValueKind.Object ? m.GetPropertyCount() : 0);
-            if (entries > MaxEntries) throw new PldrException($"{path}: the header has {entries} tensors and metadata entries, more than the {MaxEntries} this reader takes");
             JsonInput.RequireText(root, path);
             foreach (var property in root.EnumerateObject())
             {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Engine;
@@ -12,7 +11,7 @@ sealed class ServedModel : IDisposable
 {
     /// <summary>Group names whose G the engine keeps (pldr.group): each holds a G-cache, so their number is bounded.</summary>
     public const int MaxGroups = 256;
-    readonly ConcurrentDictionary<string, byte> _groups = new(StringComparer.Ordinal);
+    readonly HashSet<string> _groups = new(StringComparer.Ordinal);
 
     public ServedModel(PldrServerOptions options, PldrEngine engine)
     {
@@ -49,8 +48,9 @@ sealed class ServedModel : IDisposable
     /// <summary>The policy for <paramref name="group"/>, refused once <see cref="MaxGroups"/> other names are kept.</summary>
     public GPolicy Group(string group)
     {
-        if (!_groups.ContainsKey(group) && (_groups.Count >= MaxGroups || !_groups.TryAdd(group, 0)))
-            throw new ApiException(400, $"pldr.group: this server keeps the G of at most {MaxGroups} groups; reuse one of them", "pldr.group");
+        lock (_groups)
+            if (!_groups.Contains(group) && (_groups.Count >= MaxGroups || !_groups.Add(group)))
+                throw new ApiException(400, $"pldr.group: this server keeps the G of at most {MaxGroups} groups; reuse one of them", "pldr.group");
         return GPolicy.FirstOfGroup(group);
     }
 

@@ -30,7 +30,7 @@ static class SequenceSet
         finally
         {
             stop.Cancel();
-            await Task.WhenAll(pumps); // every sequence has left its slot before the request ends
+            await Task.WhenAll(pumps); // every sequence has finished or been cancelled (its slot is free by the engine's next step)
         }
     }
 

@@ -22,5 +22,4 @@ if (args.Length > 0 && args[0] == "prefill") return PrefillProbe.Run();
 if (args.Length > 0 && args[0] == "sampling") return SamplingBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "engine") return EngineBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "serve") return ServeBench.Run(args[1..]);
-if (args.Length > 0 && args[0] == "const-shapes") return ConstShapeProbe.Run();
 return RatioReport.Run(args);

@@ -69,14 +69,29 @@ public sealed class Checkpoint : IDisposable
     public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
         new(Matrix(prefix + PldrTensors.Weight, outDim, inDim), bias ? Read(prefix + PldrTensors.Bias) : null);
 
-    /// <summary>A weight matrix at the asked precision; without one, bfloat16 stays bfloat16 and the rest is float32.</summary>
+    /// <summary>
+    /// A weight matrix at the asked precision; without one, bfloat16 stays bfloat16 (widening and narrowing again is
+    /// exact) and the rest is float32. Packed a few panels at a time straight from the file, so loading holds the
+    /// packed form and one small chunk, never a float32 copy of the tensor.
+    /// </summary>
     public WeightMatrix Matrix(string name, int rows, int cols)
     {
         var entry = Weights.Entry(name);
-        if (entry.DType == TensorDType.BF16 && Precision is null or WeightPrecision.BFloat16)
-            return WeightMatrix.FromBFloat16(rows, cols, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.Bytes(entry)));
-        return WeightMatrix.FromFloat32(rows, cols, Read(name), Precision ?? WeightPrecision.Float32);
+        var precision = Precision ?? (entry.DType == TensorDType.BF16 ? WeightPrecision.BFloat16 : WeightPrecision.Float32);
+        var matrix = WeightMatrix.Allocate(rows, cols, precision);
+        int chunkRows = Math.Min(rows, ChunkPanels * WeightMatrix.PanelWidth);
+        var chunk = new float[(long)chunkRows * cols];
+        for (int r = 0; r < rows; r += chunkRows)
+        {
+            var values = chunk.AsSpan(0, Math.Min(chunkRows, rows - r) * cols);
+            Weights.ReadFloat32(entry, (long)r * cols, values);
+            matrix.PackRows(r, values);
+        }
+        return matrix;
     }
+
+    /// <summary>Panels read and packed at a time: big enough for few reads, small beside any real tensor.</summary>
+    const int ChunkPanels = 8;
 
     public NormWeights Norm(string prefix) => new(Read(prefix + PldrTensors.Weight), Read(prefix + PldrTensors.Bias));
 

@@ -27,8 +27,10 @@ public sealed class LossyWeightsTests(ITestOutputHelper output)
     [Theory, MemberData(nameof(Float32Models))]
     public void Int8_weights_stay_close_to_the_float32_fixture(string name)
     {
-        // Measured: argmax agrees on 15/16 to 40/40 steps; logits move by up to 0.41 (17% of the largest logit) on the
-        // random-weight tiny-v510, 1.4% on the trained pydoc model, ≤ 1.1% for custom-G models.
+        // Q8_0 as llama.cpp: weights per block of 32 inputs, activations quantised the same way. Measured: argmax
+        // agrees on 13/16 (odd-v510), 18/20 (tiny-v510), 38/40 (pydoc) and 20/20 (custom G) steps; logits move by up to
+        // 0.44 (19% of the largest logit) on the random-weight tiny-v510, 2.2% on the trained pydoc model, ≤ 1.6% for
+        // custom-G models.
         var (agree, steps, errors) = Measure(name, WeightPrecision.Int8);
         Assert.True(agree >= steps * 3 / 4, $"only {agree}/{steps} greedy steps agree");
         Assert.True(errors.MaxAbs / errors.MaxExpected < 0.25, $"logit error {errors}");

@@ -15,7 +15,7 @@ public readonly record struct TensorShape(string Name, int[] Shape)
 public sealed class Checkpoint : IDisposable
 {
     public SafeTensorsFile Weights { get; }
-    /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F16 becomes float32).</summary>
+    /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F64 becomes float32).</summary>
     public WeightPrecision? Precision { get; }
 
     Checkpoint(SafeTensorsFile weights, WeightPrecision? precision)
@@ -70,14 +70,19 @@ public sealed class Checkpoint : IDisposable
         new(Matrix(prefix + PldrTensors.Weight, outDim, inDim), bias ? Read(prefix + PldrTensors.Bias) : null);
 
     /// <summary>
-    /// A weight matrix at the asked precision; without one, bfloat16 stays bfloat16 (widening and narrowing again is
-    /// exact) and the rest is float32. Packed a few panels at a time straight from the file, so loading holds the
+    /// A weight matrix at the asked precision; without one, bfloat16 and float16 stay as they are (widening and
+    /// narrowing again is exact) and the rest is float32. Packed a few panels at a time straight from the file, so loading holds the
     /// packed form and one small chunk, never a float32 copy of the tensor.
     /// </summary>
     public WeightMatrix Matrix(string name, int rows, int cols)
     {
         var entry = Weights.Entry(name);
-        var precision = Precision ?? (entry.DType == TensorDType.BF16 ? WeightPrecision.BFloat16 : WeightPrecision.Float32);
+        var precision = Precision ?? entry.DType switch
+        {
+            TensorDType.BF16 => WeightPrecision.BFloat16,
+            TensorDType.F16 => WeightPrecision.Float16,
+            _ => WeightPrecision.Float32,
+        };
         var matrix = WeightMatrix.Allocate(rows, cols, precision);
         int chunkRows = Math.Min(rows, ChunkPanels * WeightMatrix.PanelWidth);
         var chunk = new float[(long)chunkRows * cols];
@@ -85,7 +90,14 @@ public sealed class Checkpoint : IDisposable
         {
             var values = chunk.AsSpan(0, Math.Min(chunkRows, rows - r) * cols);
             Weights.ReadFloat32(entry, (long)r * cols, values);
-            matrix.PackRows(r, values);
+            try
+            {
+                matrix.PackRows(r, values);
+            }
+            catch (PldrException e)
+            {
+                throw new PldrException($"{Weights.Path}: tensor '{name}': {e.Message}");
+            }
         }
         return matrix;
     }

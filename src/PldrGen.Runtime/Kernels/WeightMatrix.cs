@@ -12,6 +12,8 @@ public enum WeightPrecision
     /// <summary>1 byte per weight with one float32 scale per 32 inputs of an output row, as llama.cpp's Q8_0: round to
     /// nearest of w / (max|block| / 127). Products run on integers, with activations quantised the same way.</summary>
     Int8,
+    /// <summary>2 bytes per weight, IEEE half: 3 more mantissa bits than bfloat16, finite values up to ±65504 only.</summary>
+    Float16,
 }
 
 /// <summary>
@@ -33,7 +35,7 @@ public sealed unsafe class WeightMatrix
     internal const int Int8Block = 32;
     const int Alignment = 64;
     readonly float[]? _float32;
-    readonly ushort[]? _bfloat16;
+    readonly ushort[]? _bits16; // bfloat16 or IEEE half
     readonly sbyte[]? _int8;
     readonly float[]? _scales; // int8: [panel, block, 16]
     readonly int _offset; // elements from the array start to the first 64-byte-aligned element
@@ -46,7 +48,7 @@ public sealed unsafe class WeightMatrix
     internal int Blocks => (Cols + Int8Block - 1) / Int8Block;
     /// <summary>Elements from one panel's start to the next.</summary>
     internal long PanelSize => (long)(Precision == WeightPrecision.Int8 ? Blocks * Int8Block : Cols) * PanelWidth;
-    static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.BFloat16 => 2, _ => 1 };
+    static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.Int8 => 1, _ => 2 };
 
     WeightMatrix(int rows, int cols, WeightPrecision precision)
     {
@@ -62,9 +64,9 @@ public sealed unsafe class WeightMatrix
                 _float32 = GC.AllocateArray<float>((int)length, pinned: true);
                 _offset = AlignedOffset(ref Unsafe.As<float, byte>(ref _float32[0]), size);
                 break;
-            case WeightPrecision.BFloat16:
-                _bfloat16 = GC.AllocateArray<ushort>((int)length, pinned: true);
-                _offset = AlignedOffset(ref Unsafe.As<ushort, byte>(ref _bfloat16[0]), size);
+            case WeightPrecision.BFloat16 or WeightPrecision.Float16:
+                _bits16 = GC.AllocateArray<ushort>((int)length, pinned: true);
+                _offset = AlignedOffset(ref Unsafe.As<ushort, byte>(ref _bits16[0]), size);
                 break;
             default:
                 _int8 = GC.AllocateArray<sbyte>((int)length, pinned: true);
@@ -109,11 +111,28 @@ public sealed unsafe class WeightMatrix
                 continue;
             }
             long at = _offset + Index(r, 0);
-            if (Precision == WeightPrecision.Float32)
-                for (int c = 0; c < Cols; c++, at += PanelWidth) _float32![at] = row[c];
-            else
-                for (int c = 0; c < Cols; c++, at += PanelWidth) _bfloat16![at] = Checkpoints.BFloat16.FromFloat(row[c]);
+            switch (Precision)
+            {
+                case WeightPrecision.Float32:
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) _float32![at] = row[c];
+                    break;
+                case WeightPrecision.BFloat16:
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) _bits16![at] = Checkpoints.BFloat16.FromFloat(row[c]);
+                    break;
+                default:
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) _bits16![at] = ToHalfBits(row[c], r, c);
+                    break;
+            }
         }
+    }
+
+    /// <summary>The kernels widen halves with bit shifts that hold for finite values only, so the rest is refused.</summary>
+    static ushort ToHalfBits(float value, int r, int c)
+    {
+        var half = (Half)value;
+        if (!Half.IsFinite(half))
+            throw new PldrException($"weight [{r}, {c}] is {value}, outside the float16 range (±65504): use bf16 or f32 weights");
+        return BitConverter.HalfToUInt16Bits(half);
     }
 
     void PackInt8Row(int r, ReadOnlySpan<float> row)
@@ -139,7 +158,7 @@ public sealed unsafe class WeightMatrix
             long at = m._offset + m.Index(r, 0);
             foreach (ushort b in bits.Slice(r * cols, cols))
             {
-                m._bfloat16![at] = b;
+                m._bits16![at] = b;
                 at += PanelWidth;
             }
         }
@@ -154,14 +173,15 @@ public sealed unsafe class WeightMatrix
     /// <summary>Panel 0 of a float32 matrix; panel p starts p·<see cref="PanelSize"/> elements later.</summary>
     internal float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
 
-    /// <summary>Panel 0 of a bfloat16 matrix.</summary>
-    internal ushort* BFloat16Pointer => (ushort*)Unsafe.AsPointer(ref _bfloat16![_offset]);
+    /// <summary>Panel 0 of a bfloat16 or float16 matrix.</summary>
+    internal ushort* Bits16Pointer => (ushort*)Unsafe.AsPointer(ref _bits16![_offset]);
 
     /// <summary>Element (r, c) as float32.</summary>
     public float this[int r, int c] => Precision switch
     {
         WeightPrecision.Float32 => _float32![_offset + Index(r, c)],
-        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(_bfloat16![_offset + Index(r, c)]),
+        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(_bits16![_offset + Index(r, c)]),
+        WeightPrecision.Float16 => (float)BitConverter.UInt16BitsToHalf(_bits16![_offset + Index(r, c)]),
         _ => _int8![_offset + Index(r, c)] * _scales![ScaleIndex(r, c / Int8Block)],
     };
 

@@ -47,7 +47,7 @@ public sealed class CpuKernelTests
         var x = Int8GridActivations(rows, inDim, 1);
         var w = Random(outDim * inDim, 2);
         var bias = Random(outDim, 3);
-        foreach (var (precision, integerSimd) in new[] { (WeightPrecision.Float32, true), (WeightPrecision.BFloat16, true), (WeightPrecision.Int8, true), (WeightPrecision.Int8, false) })
+        foreach (var (precision, integerSimd) in new[] { (WeightPrecision.Float32, true), (WeightPrecision.BFloat16, true), (WeightPrecision.Float16, true), (WeightPrecision.Int8, true), (WeightPrecision.Int8, false) })
         {
             // Narrow weights are judged against the weights they hold (rounded, or quantised and scaled), so every
             // path must agree with the float64 loop to float32 rounding.
@@ -128,6 +128,36 @@ public sealed class CpuKernelTests
         Assert.Equal(2f, m[1, 6]);
         Assert.Equal(0f, m[1, 0]);
         Assert.Equal(MathF.Round(-0.02f / (2f / 127)) * (2f / 127), m[1, 7]);
+    }
+
+    [Fact]
+    public void Every_finite_float16_weight_widens_exactly_in_the_kernels()
+    {
+        // All 63,488 finite halves (subnormals, ±0 and ±65504 included) as a [62, 1024] matrix; x = the identity, so
+        // y = Wᵀ exactly when every weight widens to its own value, through prefill tiles and decode rows alike.
+        var values = Enumerable.Range(0, 1 << 16).Select(b => BitConverter.UInt16BitsToHalf((ushort)b)).Where(Half.IsFinite).Select(h => (float)h).ToArray();
+        const int rows = 62, cols = 1024;
+        Assert.Equal(rows * cols, values.Length);
+        var w = WeightMatrix.FromFloat32(rows, cols, values, WeightPrecision.Float16);
+        var identity = new float[cols * cols];
+        for (int i = 0; i < cols; i++) identity[i * cols + i] = 1;
+        var y = new float[cols * rows];
+        MatMul.Linear(identity, cols, w, null, y);
+        var decoded = new float[cols * rows];
+        MatMul.Linear(identity, cols, w, null, decoded, rowByRow: true);
+        for (int o = 0; o < rows; o++)
+            for (int i = 0; i < cols; i++)
+            {
+                Assert.Equal(values[o * cols + i], y[i * rows + o]);
+                Assert.Equal(values[o * cols + i], decoded[i * rows + o]);
+            }
+    }
+
+    [Fact]
+    public void A_weight_outside_the_float16_range_is_refused()
+    {
+        var e = Assert.Throws<PldrGen.Runtime.PldrException>(() => WeightMatrix.FromFloat32(1, 3, [1f, -70000f, 2f], WeightPrecision.Float16));
+        Assert.Equal("weight [0, 1] is -70000, outside the float16 range (±65504): use bf16 or f32 weights", e.Message);
     }
 
     [Fact]

@@ -153,6 +153,18 @@ public sealed class ServerLimitTests
     }
 
     [Fact]
+    public async Task Group_names_are_bounded_and_the_ones_kept_stay_usable()
+    {
+        using var server = new ServerProcess();
+        object Body(int group) => new { prompt = "The import statement", max_tokens = 1, pldr = new { g_policy = "first_of_group", group = $"g{group}" } };
+        for (int i = 0; i < 256; i++) Assert.Equal(200, (await Json.PostAsync(server.Http, "/v1/completions", Body(i))).Status);
+        var (status, error) = await Json.PostAsync(server.Http, "/v1/completions", Body(256));
+        Assert.Equal(400, status);
+        Assert.Equal("pldr.group", error.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal(200, (await Json.PostAsync(server.Http, "/v1/completions", Body(7))).Status);
+    }
+
+    [Fact]
     public async Task With_an_api_key_every_request_needs_the_bearer_token()
     {
         using var server = new ServerProcess("--api-key", "s3cret");

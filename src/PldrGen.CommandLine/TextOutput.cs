@@ -16,6 +16,9 @@ static class StandardOutput
         try
         {
             var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+            // A file keeps the console: a FileStream writes at its own position from 0, which would overwrite what
+            // others wrote before (`{ pldr …; pldr …; } > out.txt`, `>> log`).
+            if (stream.CanSeek) return Console.Out;
             return new StreamWriter(stream, new UTF8Encoding(false)) { AutoFlush = true };
         }
         catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)

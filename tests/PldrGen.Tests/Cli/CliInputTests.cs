@@ -124,6 +124,22 @@ public sealed class CliInputTests
     }
 
     [Fact]
+    public void Output_appended_to_a_file_follows_what_is_there()
+    {
+        using var dir = new TempDirectory();
+        File.WriteAllText(dir.File("out.txt"), "before\n");
+        string pldr = $"'{Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet"}' '{Path.Combine(PldrProgram.WithTestSpecs.Directory, "pldr.dll")}'";
+        using var bash = Process.Start(new ProcessStartInfo("bash", ["-c", $"{{ {pldr} tokenize --model '{Demo}' one; {pldr} tokenize --model '{Demo}' two; }} >> out.txt"])
+            { WorkingDirectory = dir.Path, UseShellExecute = false })!;
+        Assert.True(bash.WaitForExit(TimeSpan.FromMinutes(1)));
+        Assert.Equal(0, bash.ExitCode);
+        string[] lines = File.ReadAllLines(dir.File("out.txt"));
+        Assert.Equal(3, lines.Length);
+        Assert.Equal("before", lines[0]);
+        Assert.NotEqual(lines[1], lines[2]); // each run's ids, neither written over the other
+    }
+
+    [Fact]
     public async Task Ctrl_C_keeps_the_text_then_prints_a_newline_and_the_timings()
     {
         using var process = Process.Start(PldrProgram.WithTestSpecs.StartInfo(LongRun))!;

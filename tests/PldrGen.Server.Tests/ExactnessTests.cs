@@ -92,7 +92,7 @@ public sealed class ExactnessTests(SharedServer shared)
     {
         var ids = GreedyReference.Tokenizer.EncodePrompt(TransferredPrompt);
         string dump = Path.Combine(Path.GetTempPath(), $"pldr-server-g-{Guid.NewGuid():N}.safetensors");
-        var run = PldrProgram.Run("generate", "--greedy", "--tokens", string.Join(",", ids), "--max-new-tokens", "16", "--g-cache", shared.GCacheFile, "--dump", dump);
+        var run = PldrProgram.Shipped.Run("generate", "--greedy", "--tokens", string.Join(",", ids), "--max-new-tokens", "16", "--g-cache", shared.GCacheFile, "--dump", dump);
         Assert.Equal(0, run.ExitCode);
         int[] expected;
         using (var file = PldrGen.Runtime.Checkpoints.SafeTensorsFile.Open(dump)) expected = file.ReadInt32("generated.tokens");

@@ -187,7 +187,7 @@ public sealed class ServerLimitTests
     [Fact]
     public void Listening_beyond_loopback_without_an_api_key_is_refused_in_one_line()
     {
-        var run = PldrProgram.Run("serve", "--host", "0.0.0.0", "--port", "0");
+        var run = PldrProgram.Shipped.Run("serve", "--host", "0.0.0.0", "--port", "0");
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("refusing to listen beyond this machine without --api-key", run.Stderr);
         Assert.Single(run.Stderr.Trim().Split('\n'));

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using PldrGen.Runtime.Chat;
 using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Text;
 
@@ -21,18 +22,8 @@ static class ChatEndpoint
         if (request.TopLogprobs is < 0 or > GenerateOptions.MaxTopLogProbs)
             throw new ApiException(400, $"top_logprobs: must be in 0..{GenerateOptions.MaxTopLogProbs}, got {request.TopLogprobs}", "top_logprobs");
         if (request.TopLogprobs is not null && !request.Logprobs) throw new ApiException(400, "top_logprobs: needs logprobs true", "top_logprobs");
-        var sampling = RequestReader.Sampling(request);
-        var options = new GenerateOptions
-        {
-            MaxTokens = maxTokens,
-            Sampling = sampling,
-            Stop = [.. RequestReader.Stops(request.Stop), .. ChatPrompt.Stops],
-            IgnoreEos = request.IgnoreEos,
-            LogProbs = request.Logprobs,
-            TopLogProbs = request.Logprobs ? request.TopLogprobs ?? 0 : 0,
-            G = RequestReader.G(request.Pldr, served),
-        };
-        var sequences = Enumerable.Range(0, n).Select(i => new SequenceRequest(prompt, options with { Sampling = CompletionsEndpoint.ForChoice(sampling, i) })).ToList();
+        var options = RequestReader.Options(request, maxTokens, [.. RequestReader.Stops(request.Stop), .. BaseModelChat.Stops], request.Logprobs ? request.TopLogprobs ?? 0 : null, served);
+        var sequences = Enumerable.Range(0, n).Select(i => new SequenceRequest(prompt, CompletionsEndpoint.ForChoice(options, i))).ToList();
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var run = SequenceSet.RunAsync(served, sequences, http.RequestAborted);

@@ -10,8 +10,6 @@ namespace PldrGen.Server;
 /// </summary>
 static class ChatPrompt
 {
-    public static IReadOnlyList<string> Stops => BaseModelChat.Stops;
-
     public static string Format(IReadOnlyList<ChatMessage>? messages)
     {
         if (messages is null || messages.Count == 0) throw new ApiException(400, "messages: required, at least one", "messages");

@@ -24,19 +24,8 @@ static class CompletionsEndpoint
             throw new ApiException(400, $"logprobs: must be in 0..{GenerateOptions.MaxTopLogProbs}, got {request.Logprobs}", "logprobs");
         if (request.Stream && request.Echo && request.Logprobs is not null)
             throw new ApiException(400, "echo with logprobs scores the whole text at once: use it without stream", "stream");
-        var sampling = RequestReader.Sampling(request);
-        var options = new GenerateOptions
-        {
-            MaxTokens = maxTokens,
-            Sampling = sampling,
-            Stop = RequestReader.Stops(request.Stop),
-            IgnoreEos = request.IgnoreEos,
-            LogProbs = request.Logprobs is not null,
-            TopLogProbs = request.Logprobs ?? 0,
-            G = RequestReader.G(request.Pldr, served),
-        };
-        var sequences = Enumerable.Range(0, prompts.Count * n)
-            .Select(i => new SequenceRequest(prompts[i / n], options with { Sampling = ForChoice(sampling, i % n) })).ToList();
+        var options = RequestReader.Options(request, maxTokens, RequestReader.Stops(request.Stop), request.Logprobs, served);
+        var sequences = Enumerable.Range(0, prompts.Count * n).Select(i => new SequenceRequest(prompts[i / n], ForChoice(options, i % n))).ToList();
         var reply = new Reply(served, request, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         var run = SequenceSet.RunAsync(served, maxTokens == 0 ? [] : sequences, http.RequestAborted);
         if (request.Stream) await StreamAsync(http, reply, sequences, run);
@@ -44,7 +33,8 @@ static class CompletionsEndpoint
     }
 
     /// <summary>Choice j of a seeded request uses seed + j, so n choices differ and choice 0 repeats the seed alone.</summary>
-    internal static SamplingOptions ForChoice(SamplingOptions sampling, int choice) => sampling.Seed is { } seed ? sampling with { Seed = unchecked(seed + choice) } : sampling;
+    internal static GenerateOptions ForChoice(GenerateOptions options, int choice) =>
+        options.Sampling.Seed is { } seed ? options with { Sampling = options.Sampling with { Seed = unchecked(seed + choice) } } : options;
 
     static async Task CompleteAsync(HttpContext http, Reply reply, List<SequenceRequest> sequences, IAsyncEnumerable<SequenceEvent> run)
     {

@@ -75,8 +75,20 @@ static class RequestReader
         return stops;
     }
 
+    /// <summary>What the engine does for each of a request's sequences; <paramref name="topLogprobs"/> null asks for no logprobs.</summary>
+    public static GenerateOptions Options(SamplingFields f, int maxTokens, IReadOnlyList<string> stops, int? topLogprobs, ServedModel served) => new()
+    {
+        MaxTokens = maxTokens,
+        Sampling = Sampling(f),
+        Stop = stops,
+        IgnoreEos = f.IgnoreEos,
+        LogProbs = topLogprobs is not null,
+        TopLogProbs = topLogprobs ?? 0,
+        G = G(f.Pldr, served),
+    };
+
     /// <summary>OpenAI's sampling fields (its defaults: temperature 1, top_p 1) and llama.cpp's, each checked by name.</summary>
-    public static SamplingOptions Sampling(SamplingFields f)
+    static SamplingOptions Sampling(SamplingFields f)
     {
         var s = new SamplingOptions(f.Temperature ?? 1, f.TopK ?? 0, f.TopP ?? 1, f.Seed)
         {
@@ -113,7 +125,7 @@ static class RequestReader
     }
 
     /// <summary>The PLDR extension <c>pldr</c>: which G_LM the sequence uses (a named G-cache implies g_policy g_cache).</summary>
-    public static GPolicy G(PldrOptions? pldr, ServedModel served)
+    static GPolicy G(PldrOptions? pldr, ServedModel served)
     {
         string policy = pldr?.GPolicy ?? (pldr?.GCache is null ? "own" : "g_cache");
         if (policy != "g_cache" && pldr?.GCache is not null)

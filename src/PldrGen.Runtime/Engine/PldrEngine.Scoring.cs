@@ -36,7 +36,7 @@ public sealed partial class PldrEngine
                 var row = logits.AsSpan(t * vocab, vocab);
                 float logSumExp = TokenLogProbs.LogSumExp(row);
                 int next = tokens[t + 1];
-                scores[t] = new TokenScore(next, row[next] - logSumExp, topLogProbs > 0 ? TokenLogProbs.Top(row, logSumExp, topLogProbs) : []);
+                scores[t] = new TokenScore(next, row[next] - logSumExp, TokenLogProbs.Top(row, logSumExp, topLogProbs));
             }
             return scores;
         }, cancellationToken);

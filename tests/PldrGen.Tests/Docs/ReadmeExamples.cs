@@ -1,5 +1,3 @@
-using PldrGen.Runtime.Engine;
-using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Checkpoints;
 
 namespace PldrGen.Tests.Docs;
@@ -17,17 +15,6 @@ public static class ReadmeExamples
         var logits = model.Prefill(promptTokens);                         // fills K/V, freezes A, fills the G-cache slot
         logits = model.Decode(nextToken);                                 // one position, cached G, no allocation
         GCache g = model.CaptureGCache();                                 // A, A_LM, G_LM per layer (the deductive outputs)
-    }
-
-    // "Many sequences at once: the engine"
-    public static async Task UseTheEngine(CancellationToken cancellationToken)
-    {
-        using var engine = PldrEngine.Load(MyApp.Models.MyModel.ModelInfo, "path/to/checkpoint", new EngineOptions { Slots = 16 });
-        var options = new GenerateOptions { MaxTokens = 64, Sampling = new SamplingOptions(TopP: 0.9f) { MinP = 0.02f }, Stop = ["\n\n"] };
-        await foreach (var token in engine.GenerateAsync("The import statement", options, cancellationToken))
-            Console.Write(token.Text);                                    // UTF-8-safe pieces; the last token carries token.Finish
-        GenerateResult done = await engine.CompleteAsync(new[] { 5, 17, 42 }, options with { LogProbs = true, TopLogProbs = 5 });
-        // done.Text, done.TokenIds, done.StopReason (EndToken, Length, StopString, ContextFull, Cancelled), done.Seed, done.Timings
     }
 
     // "From your own app, with your own spec, one call"

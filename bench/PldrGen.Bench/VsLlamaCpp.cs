@@ -22,9 +22,10 @@ static class VsLlamaCpp
     const int DecodeTokens = 64;
     static readonly int[] PromptLengths = [128, 512];
 
-    // PldrGen's precision, llama.cpp's GGUF type, and the table's label.
+    // PldrGen's precision, llama.cpp's GGUF type, and the table's label; bf16 and f16 both meet llama.cpp's F16.
     internal static readonly (string Label, string Pldr, string Gguf)[] Precisions =
-        [("fp32", "f32", "f32"), ("16-bit (bf16 / F16)", "bf16", "f16"), ("8-bit (int8 / Q8_0)", "int8", "q8_0")];
+        [("fp32", "f32", "f32"), ("16-bit (bf16 / F16)", "bf16", "f16"), ("16-bit (f16 / F16)", "f16", "f16"), ("8-bit (int8 / Q8_0)", "int8", "q8_0")];
+    static readonly string[] GgufTypes = Precisions.Select(p => p.Gguf).Distinct().ToArray();
 
     sealed record Result(double PrefillTokS, double DecodeTokS, double PeakMiB);
 
@@ -35,28 +36,29 @@ static class VsLlamaCpp
         string work = Path.Combine(Path.GetTempPath(), "pldrgen-vs-llama");
         Directory.CreateDirectory(work);
         string checkpoint = RandomCheckpoint.Create(PldrV51_110M.ModelInfo, PldrV51_110M.TensorManifest, bf16: false);
-        foreach (var (_, _, gguf) in Precisions) MakeGguf(Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf);
+        foreach (var gguf in GgufTypes) MakeGguf(Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf);
         Console.WriteLine($"PldrGen vs llama.cpp (LLamaSharp 0.30.0): {threads} threads, {rounds} interleaved rounds, fresh process per run, prompt {string.Join(" / ", PromptLengths)} then {DecodeTokens} greedy decode steps");
 
         var results = new Dictionary<string, List<Result>>();
         for (int round = 0; round < rounds; round++)
         {
-            foreach (var (label, pldr, gguf) in Precisions)
-                foreach (int prompt in PromptLengths)
+            foreach (int prompt in PromptLengths)
+                foreach (var gguf in GgufTypes)
                 {
-                    Record(results, $"pldr {label} {prompt}", Child("pldr", checkpoint, pldr, prompt, threads));
-                    Record(results, $"llama {label} {prompt}", Child("llama", Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf, prompt, threads));
+                    foreach (var (_, pldr, _) in Precisions.Where(p => p.Gguf == gguf))
+                        Record(results, $"pldr {pldr} {prompt}", Child("pldr", checkpoint, pldr, prompt, threads));
+                    Record(results, $"llama {gguf} {prompt}", Child("llama", Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf, prompt, threads));
                 }
             Console.Error.WriteLine($"round {round + 1} done");
         }
 
         Console.WriteLine();
         Console.WriteLine("tok/s (median)                     prompt | PldrGen prefill / decode | llama.cpp prefill / decode | PldrGen ÷ llama.cpp prefill / decode");
-        foreach (var (label, _, _) in Precisions)
+        foreach (var (label, pldr, gguf) in Precisions)
             foreach (int prompt in PromptLengths)
             {
-                var p = results[$"pldr {label} {prompt}"];
-                var l = results[$"llama {label} {prompt}"];
+                var p = results[$"pldr {pldr} {prompt}"];
+                var l = results[$"llama {gguf} {prompt}"];
                 double pp = Median(p, r => r.PrefillTokS), pd = Median(p, r => r.DecodeTokS);
                 double lp = Median(l, r => r.PrefillTokS), ld = Median(l, r => r.DecodeTokS);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -64,9 +66,9 @@ static class VsLlamaCpp
             }
         Console.WriteLine();
         Console.WriteLine("peak memory, MiB (median, 512-token prompt) | PldrGen | llama.cpp | PldrGen ÷ llama.cpp");
-        foreach (var (label, _, _) in Precisions)
+        foreach (var (label, pldr, gguf) in Precisions)
         {
-            double p = Median(results[$"pldr {label} 512"], r => r.PeakMiB), l = Median(results[$"llama {label} 512"], r => r.PeakMiB);
+            double p = Median(results[$"pldr {pldr} 512"], r => r.PeakMiB), l = Median(results[$"llama {gguf} 512"], r => r.PeakMiB);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{label,-43} | {p,7:F0} | {l,9:F0} | {p / l,6:F2}×"));
         }
         return 0;
@@ -95,10 +97,11 @@ static class VsLlamaCpp
         return (prefill, clock.Elapsed.TotalMilliseconds);
     }
 
-    /// <summary>The runtime's weight precision for a bench name: f32, bf16 or int8.</summary>
+    /// <summary>The runtime's weight precision for a bench name: f32, bf16, f16 or int8.</summary>
     internal static WeightPrecision Precision(string name) => name switch
     {
         "bf16" => WeightPrecision.BFloat16,
+        "f16" => WeightPrecision.Float16,
         "int8" => WeightPrecision.Int8,
         _ => WeightPrecision.Float32,
     };

@@ -18,7 +18,7 @@ sealed class RunOptions
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
     public Option<string> Weights { get; } = new("--weights")
     {
-        Description = "Weight matrices in memory: stored (as in the file), f32, bf16 (half the bytes per token) or int8 (a quarter, per-row scales); bf16 from f32 and int8 are lossy",
+        Description = "Weight matrices in memory: stored (as in the file), f32, bf16 or f16 (half the bytes per token) or int8 (about a quarter: llama.cpp's Q8_0, scales per 32 weights); bf16 and f16 from f32, and int8, are lossy",
         DefaultValueFactory = _ => "stored", HelpName = "FORMAT",
     };
     public Option<string> Device { get; } = new("--device")
@@ -28,7 +28,7 @@ sealed class RunOptions
 
     public Option<string> Progress { get; } = ProgressOption.Create();
 
-    public RunOptions() => Weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "int8");
+    public RunOptions() => Weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "f16", "int8");
 
     public void AddTo(Command command)
     {
@@ -71,6 +71,7 @@ sealed class RunOptions
     {
         "f32" => WeightPrecision.Float32,
         "bf16" => WeightPrecision.BFloat16,
+        "f16" => WeightPrecision.Float16,
         "int8" => WeightPrecision.Int8,
         _ => null,
     };

@@ -18,7 +18,7 @@ public readonly record struct TensorShape(string Name, int[] Shape)
 public sealed class Checkpoint : IDisposable
 {
     public SafeTensorsFile Weights { get; }
-    /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F16 becomes float32).</summary>
+    /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F64 becomes float32).</summary>
     public WeightPrecision? Precision { get; }
 
     readonly IProgress<CheckpointProgress>? _progress;
@@ -84,17 +84,38 @@ public sealed class Checkpoint : IDisposable
     public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
         new(Matrix(prefix + PldrTensors.Weight, outDim, inDim), bias ? Read(prefix + PldrTensors.Bias) : null);
 
-    /// <summary>A weight matrix at the asked precision; without one, bfloat16 stays bfloat16 and the rest is float32.</summary>
+    /// <summary>
+    /// A weight matrix at the asked precision; without one, bfloat16 and float16 stay as they are (widening and
+    /// narrowing again is exact) and the rest is float32. Packed a few panels at a time straight from the file, so loading holds the
+    /// packed form and one small chunk, never a float32 copy of the tensor.
+    /// </summary>
     public WeightMatrix Matrix(string name, int rows, int cols)
     {
         var entry = Weights.Entry(name);
-        if (entry.DType == TensorDType.BF16 && Precision is null or WeightPrecision.BFloat16)
+        var precision = Precision ?? entry.DType switch
         {
-            var matrix = WeightMatrix.FromBFloat16(rows, cols, System.Runtime.InteropServices.MemoryMarshal.Cast<byte, ushort>(Weights.Bytes(entry)));
-            Advance(entry);
-            return matrix;
+            TensorDType.BF16 => WeightPrecision.BFloat16,
+            TensorDType.F16 => WeightPrecision.Float16,
+            _ => WeightPrecision.Float32,
+        };
+        var matrix = WeightMatrix.Allocate(rows, cols, precision);
+        int chunkRows = Math.Min(rows, ChunkPanels * WeightMatrix.PanelWidth);
+        var chunk = new float[(long)chunkRows * cols];
+        for (int r = 0; r < rows; r += chunkRows)
+        {
+            var values = chunk.AsSpan(0, Math.Min(chunkRows, rows - r) * cols);
+            Weights.ReadFloat32(entry, (long)r * cols, values);
+            try
+            {
+                matrix.PackRows(r, values);
+            }
+            catch (PldrException e)
+            {
+                throw new PldrException($"{Weights.Path}: tensor '{name}': {e.Message}");
+            }
         }
-        return WeightMatrix.FromFloat32(rows, cols, Read(name), Precision ?? WeightPrecision.Float32);
+        Advance(entry);
+        return matrix;
     }
 
     void Advance(TensorEntry entry)
@@ -102,6 +123,9 @@ public sealed class Checkpoint : IDisposable
         _bytesRead += entry.End - entry.Begin;
         _progress?.Report(new CheckpointProgress(_bytesRead, _totalBytes));
     }
+
+    /// <summary>Panels read and packed at a time: big enough for few reads, small beside any real tensor.</summary>
+    const int ChunkPanels = 8;
 
     public NormWeights Norm(string prefix) => new(Read(prefix + PldrTensors.Weight), Read(prefix + PldrTensors.Bias));
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
 
 namespace PldrGen.Runtime.Checkpoints;
 
@@ -18,7 +19,9 @@ public sealed record TensorEntry(string Name, TensorDType DType, int[] Shape, lo
 /// <summary>
 /// A memory-mapped safetensors file (8-byte little-endian header length, JSON header, raw data).
 /// Every header field is checked against the file before any byte is read, so a truncated or lying
-/// file is refused with a message that names the file and the tensor.
+/// file is refused with a message that names the file and the tensor. Values are read with file reads, not
+/// through the mapping: a loader that packs a large tensor piece by piece then holds only the piece, where
+/// touched mapped pages would stay in the process's resident set until the file is closed.
 /// </summary>
 public sealed unsafe class SafeTensorsFile : IDisposable
 {
@@ -29,19 +32,20 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     public const long MaxHeaderBytes = 16L << 20;
     public const int MaxEntries = 65_536;
 
+    readonly SafeFileHandle _file;
     readonly MemoryMappedFile? _map;
     readonly MemoryMappedViewAccessor? _view;
     readonly byte* _data;
-    readonly long _dataLength;
+    readonly long _dataStart, _dataLength;
 
     public string Path { get; }
     public IReadOnlyDictionary<string, TensorEntry> Tensors { get; }
     public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    SafeTensorsFile(string path, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* data, long dataLength,
-        Dictionary<string, TensorEntry> tensors, Dictionary<string, string> metadata)
+    SafeTensorsFile(string path, SafeFileHandle file, MemoryMappedFile? map, MemoryMappedViewAccessor? view, byte* data,
+        long dataStart, long dataLength, Dictionary<string, TensorEntry> tensors, Dictionary<string, string> metadata)
     {
-        Path = path; _map = map; _view = view; _data = data; _dataLength = dataLength;
+        Path = path; _file = file; _map = map; _view = view; _data = data; _dataStart = dataStart; _dataLength = dataLength;
         Tensors = tensors; Metadata = metadata;
     }
 
@@ -49,7 +53,8 @@ public sealed unsafe class SafeTensorsFile : IDisposable
     {
         long fileLength = InputFile.Length(path, long.MaxValue, "safetensors");
         if (fileLength < 8) throw new PldrException($"{path}: not a safetensors file ({fileLength} bytes, the 8-byte header length is missing)");
-        var map = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
+        var file = File.OpenHandle(path);
+        var map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
         var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
         byte* basePtr = null;
         view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePtr);
@@ -64,12 +69,12 @@ public sealed unsafe class SafeTensorsFile : IDisposable
             var header = new ReadOnlySpan<byte>(basePtr + 8, (int)headerLength);
             long dataLength = fileLength - 8 - headerLength;
             var (tensors, metadata) = ParseHeader(path, header, dataLength);
-            return new SafeTensorsFile(path, map, view, basePtr + 8 + headerLength, dataLength, tensors, metadata);
+            return new SafeTensorsFile(path, file, map, view, basePtr + 8 + headerLength, 8 + headerLength, dataLength, tensors, metadata);
         }
         catch
         {
             view.SafeMemoryMappedViewHandle.ReleasePointer();
-            view.Dispose(); map.Dispose();
+            view.Dispose(); map.Dispose(); file.Dispose();
             throw;
         }
     }
@@ -170,20 +175,65 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         var e = Entry(name);
         if (e.ElementCount != destination.Length)
             throw new PldrException($"{Path}: tensor '{name}' has {e.ElementCount} elements, expected {destination.Length}");
-        var bytes = Bytes(e);
-        switch (e.DType)
+        ReadFloat32(e, 0, destination);
+    }
+
+    /// <summary>Elements [first, first + destination.Length) of a floating-point tensor as float32.</summary>
+    internal void ReadFloat32(TensorEntry e, long first, Span<float> destination)
+    {
+        if (first < 0 || first + destination.Length > e.ElementCount)
+            throw new ArgumentOutOfRangeException(nameof(first), $"elements [{first}, {first + destination.Length}) lie outside tensor '{e.Name}' of {e.ElementCount}");
+        int size = ElementSize(e.DType);
+        long offset = _dataStart + e.Begin + first * size;
+        if (e.DType == TensorDType.F32)
         {
-            case TensorDType.F32: MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination); break;
+            ReadExactly(MemoryMarshal.AsBytes(destination), offset, e);
+            return;
+        }
+        if (e.DType is not (TensorDType.BF16 or TensorDType.F16 or TensorDType.F64))
+            throw new PldrException($"{Path}: tensor '{e.Name}' is {e.DType}, expected a floating-point tensor");
+        var staging = System.Buffers.ArrayPool<byte>.Shared.Rent(Math.Min(destination.Length, StagingElements) * size);
+        try
+        {
+            for (int done = 0; done < destination.Length;)
+            {
+                int count = Math.Min(destination.Length - done, StagingElements);
+                var bytes = staging.AsSpan(0, count * size);
+                ReadExactly(bytes, offset + (long)done * size, e);
+                Widen(e.DType, bytes, destination.Slice(done, count));
+                done += count;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(staging);
+        }
+    }
+
+    /// <summary>Elements converted per file read of a 16- or 64-bit tensor.</summary>
+    const int StagingElements = 1 << 16;
+
+    static void Widen(TensorDType dtype, ReadOnlySpan<byte> bytes, Span<float> destination)
+    {
+        switch (dtype)
+        {
             case TensorDType.BF16: BFloat16.Widen(MemoryMarshal.Cast<byte, ushort>(bytes), destination); break;
-            case TensorDType.F16:
-                var halves = MemoryMarshal.Cast<byte, Half>(bytes);
-                for (int i = 0; i < halves.Length; i++) destination[i] = (float)halves[i];
-                break;
-            case TensorDType.F64:
+            case TensorDType.F16: System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination); break;
+            default:
                 var doubles = MemoryMarshal.Cast<byte, double>(bytes);
                 for (int i = 0; i < doubles.Length; i++) destination[i] = (float)doubles[i];
                 break;
-            default: throw new PldrException($"{Path}: tensor '{name}' is {e.DType}, expected a floating-point tensor");
+        }
+    }
+
+    void ReadExactly(Span<byte> destination, long offset, TensorEntry e)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(_file, destination, offset);
+            if (read == 0) throw new PldrException($"{Path}: the file ended inside tensor '{e.Name}' (it was truncated while being read)");
+            destination = destination[read..];
+            offset += read;
         }
     }
 
@@ -221,5 +271,6 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map?.Dispose();
+        _file.Dispose();
     }
 }

@@ -8,7 +8,7 @@ namespace PldrGen.Runtime.Kernels;
 /// a sequence's logits do not depend on its batch. Float32 panels go three (then two) rows at a time: each weight
 /// load meets every row's broadcast, in <c>Row</c>'s accumulator order, so three rows cost one pass over the panel
 /// instead of three. A bfloat16 panel, widened once (exactly) into float32, runs the same way and matches its own
-/// <c>Row</c>, whose order is the float32 one; int8 rows run one at a time (their scale is applied last).
+/// <c>Row</c>, whose order is the float32 one; an IEEE-half panel likewise; int8 panels never come here (MatMul.Int8.cs runs them row by row).
 /// </summary>
 static unsafe partial class MatMul
 {
@@ -17,9 +17,10 @@ static unsafe partial class MatMul
     static void RowsAsAlone(Job* job, int p, float* tile)
     {
         int k = job->In, rows = job->Rows, o = p * Width, r = 0;
+        ushort* w16 = job->W16 is null ? null : job->W16 + p * job->PanelSize;
         float* w = job->W is not null ? job->W + p * job->PanelSize
-            : job->WBf16 is not null && rows >= WidenForRows ? Widen(job->WBf16 + p * job->PanelSize, k)
-            : null;
+            : w16 is null || rows < WidenForRows ? null
+            : job->Half ? Widen<HalfBits>(w16, k) : Widen<BFloat16Bits>(w16, k);
         if (w is not null)
         {
             for (; r + 3 <= rows; r += 3)
@@ -37,8 +38,8 @@ static unsafe partial class MatMul
         {
             float* x = job->X + (long)r * k;
             if (w is not null) Row(x, w, k, tile);
-            else if (job->WBf16 is not null) Row(x, job->WBf16 + p * job->PanelSize, k, tile);
-            else Row(x, job->WInt8 + p * job->PanelSize, k, job->Scales + o, tile);
+            else if (job->Half) Row<HalfBits>(x, w16, k, tile);
+            else Row<BFloat16Bits>(x, w16, k, tile);
             StoreRows(job, r, 1, o, tile);
         }
     }

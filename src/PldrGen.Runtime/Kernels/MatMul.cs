@@ -9,29 +9,32 @@ namespace PldrGen.Runtime.Kernels;
 /// input k, so outputs accumulate in vector registers with no horizontal sums. One input row (decode) streams each
 /// panel once: a bandwidth-bound matrix-vector product. Several rows (prefill) use 6×16 register tiles (twelve
 /// accumulators, eight loads per twelve fused multiply-adds); a bfloat16 panel is first widened once into a float32
-/// panel that every tile then reuses, and so is an int8 panel (with its per-row scales).
+/// panel that every tile then reuses. Int8 weights multiply int8 activations (MatMul.Int8.cs).
 /// </summary>
 static unsafe partial class MatMul
 {
     struct Job
     {
         public float* X, Bias, Y;
-        public float* W; public ushort* WBf16; public sbyte* WInt8; public float* Scales;
-        public int Rows, In, Out;
+        public float* W; public ushort* W16; public sbyte* WInt8; public float* Scales;
+        public sbyte* XQ; public float* XScales; // int8: the quantised input rows
+        public int Rows, In, Out, Blocks;
         public long PanelSize;
-        public bool RowByRow;
+        public bool RowByRow, IntegerSimd, Half; // Half: W16 holds IEEE halves, else bfloat16
     }
 
     const int Width = WeightMatrix.PanelWidth, TileRows = 6;
 
-    [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 or int8 panel widened for prefill tiles
+    [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 panel widened for prefill tiles
 
     /// <summary>
     /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
     /// decode step computes a row alone (no tiles): its bits do not depend on the other rows, which batched decode
-    /// needs, and each panel is still read from memory once for all of them.
+    /// needs, and each panel is still read from memory once for all of them. Without
+    /// <paramref name="integerSimd"/>, int8 products take the portable path that CPUs without AVX2 take (for tests).
     /// </summary>
-    public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false)
+    public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false,
+        bool integerSimd = true)
     {
         fixed (float* px = x, pb = bias, py = y)
         {
@@ -39,10 +42,13 @@ static unsafe partial class MatMul
             {
                 X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize, RowByRow = rowByRow,
                 W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
-                WBf16 = w.Precision == WeightPrecision.BFloat16 ? w.BFloat16Pointer : null,
+                W16 = w.Precision is WeightPrecision.BFloat16 or WeightPrecision.Float16 ? w.Bits16Pointer : null,
+                Half = w.Precision == WeightPrecision.Float16,
                 WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
                 Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
+                Blocks = w.Blocks, IntegerSimd = integerSimd && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported,
             };
+            if (w.Precision == WeightPrecision.Int8) QuantizeActivations(ref job, w.Cols);
             long work = (long)rows * w.Rows * w.Cols;
             if (work < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
             else CpuWorkers.Shared.For(w.Panels, 1, &Panels, &job);
@@ -54,9 +60,14 @@ static unsafe partial class MatMul
     {
         var job = (Job*)state;
         int k = job->In, rows = job->Rows;
-        float* tile = stackalloc float[TileRows * Width];
+        float* tile = stackalloc float[Math.Max(TileRows, Int8TileRows) * Width];
         for (int p = start; p < end; p++)
         {
+            if (job->WInt8 is not null)
+            {
+                Int8Panel(job, p, tile);
+                continue;
+            }
             int o = p * Width, valid = Math.Min(Width, job->Out - o);
             if (rows == 1 || job->RowByRow) // a decode step: each row's sums as a lone row's (MatMul.Rows.cs)
             {
@@ -64,8 +75,8 @@ static unsafe partial class MatMul
                 continue;
             }
             float* w = job->W is not null ? job->W + p * job->PanelSize
-                : job->WBf16 is not null ? Widen(job->WBf16 + p * job->PanelSize, k)
-                : Widen(job->WInt8 + p * job->PanelSize, job->Scales + o, k);
+                : job->Half ? Widen<HalfBits>(job->W16 + p * job->PanelSize, k)
+                : Widen<BFloat16Bits>(job->W16 + p * job->PanelSize, k);
             int t = 0;
             for (; t + TileRows <= rows; t += TileRows)
             {
@@ -111,70 +122,28 @@ static unsafe partial class MatMul
         (a1 + b1).Store(y + 8);
     }
 
-    /// <summary>The bfloat16 twin: the 16 weights of an input are 32 bytes, widened in registers (a 16-bit shift).</summary>
+    /// <summary>The 16-bit twin: the 16 weights of an input are 32 bytes, widened in registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Row(float* x, ushort* w, int k, float* y)
+    static void Row<TBits>(float* x, ushort* w, int k, float* y) where TBits : struct, IBits16
     {
         Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
         int i = 0;
         for (; i + 2 <= k; i += 2, w += 2 * Width)
         {
             var x0 = Vector256.Create(x[i]); var x1 = Vector256.Create(x[i + 1]);
-            var (w0, w1) = WidenBlock(w);
-            var (w2, w3) = WidenBlock(w + Width);
+            var (w0, w1) = TBits.Widen(w);
+            var (w2, w3) = TBits.Widen(w + Width);
             a0 = Vector256.FusedMultiplyAdd(x0, w0, a0); a1 = Vector256.FusedMultiplyAdd(x0, w1, a1);
             b0 = Vector256.FusedMultiplyAdd(x1, w2, b0); b1 = Vector256.FusedMultiplyAdd(x1, w3, b1);
         }
         if (i < k)
         {
             var x0 = Vector256.Create(x[i]);
-            var (w0, w1) = WidenBlock(w);
+            var (w0, w1) = TBits.Widen(w);
             a0 = Vector256.FusedMultiplyAdd(x0, w0, a0); a1 = Vector256.FusedMultiplyAdd(x0, w1, a1);
         }
         (a0 + b0).Store(y);
         (a1 + b1).Store(y + 8);
-    }
-
-    /// <summary>The int8 twin: 16 weights of an input are 16 bytes, sign-extended and converted in registers; the
-    /// sums are scaled per output at the end.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Row(float* x, sbyte* w, int k, float* scales, float* y)
-    {
-        Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
-        int i = 0;
-        for (; i + 2 <= k; i += 2, w += 2 * Width)
-        {
-            var x0 = Vector256.Create(x[i]); var x1 = Vector256.Create(x[i + 1]);
-            a0 = Vector256.FusedMultiplyAdd(x0, Int8x8(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Int8x8(w + 8), a1);
-            b0 = Vector256.FusedMultiplyAdd(x1, Int8x8(w + 16), b0); b1 = Vector256.FusedMultiplyAdd(x1, Int8x8(w + 24), b1);
-        }
-        if (i < k)
-        {
-            var x0 = Vector256.Create(x[i]);
-            a0 = Vector256.FusedMultiplyAdd(x0, Int8x8(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Int8x8(w + 8), a1);
-        }
-        ((a0 + b0) * Vector256.Load(scales)).Store(y);
-        ((a1 + b1) * Vector256.Load(scales + 8)).Store(y + 8);
-    }
-
-    /// <summary>Eight int8 weights as float32 (vpmovsxbd + vcvtdq2ps where AVX2 is there).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static Vector256<float> Int8x8(sbyte* p) => System.Runtime.Intrinsics.X86.Avx2.IsSupported
-        ? Vector256.ConvertToSingle(System.Runtime.Intrinsics.X86.Avx2.ConvertToVector256Int32(p))
-        : Vector256.Create((float)p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7]);
-
-    /// <summary>An int8 panel dequantised (weight × its row's scale) into this thread's float32 scratch.</summary>
-    static float* Widen(sbyte* w, float* scales, int k)
-    {
-        float* destination = Scratch(k);
-        var s0 = Vector256.Load(scales);
-        var s1 = Vector256.Load(scales + 8);
-        for (int i = 0; i < k; i++)
-        {
-            (Int8x8(w + i * Width) * s0).Store(destination + i * Width);
-            (Int8x8(w + i * Width + 8) * s1).Store(destination + i * Width + 8);
-        }
-        return destination;
     }
 
     static float* Scratch(int k)
@@ -212,24 +181,59 @@ static unsafe partial class MatMul
         c30.Store(y + 48); c31.Store(y + 56); c40.Store(y + 64); c41.Store(y + 72); c50.Store(y + 80); c51.Store(y + 88);
     }
 
-    /// <summary>16 bfloat16 values as two float32 vectors (lanes 0..7 and 8..15).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static (Vector256<float>, Vector256<float>) WidenBlock(ushort* p)
-    {
-        var (lower, upper) = Vector256.Widen(Vector256.Load(p));
-        return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
-    }
-
-    /// <summary>A bfloat16 panel widened into this thread's float32 scratch (allocated once per thread and size).</summary>
-    static float* Widen(ushort* w, int k)
+    /// <summary>A 16-bit panel widened into this thread's float32 scratch (allocated once per thread and size).</summary>
+    static float* Widen<TBits>(ushort* w, int k) where TBits : struct, IBits16
     {
         float* destination = Scratch(k);
         for (int i = 0; i < k; i++)
         {
-            var (lower, upper) = WidenBlock(w + i * Width);
+            var (lower, upper) = TBits.Widen(w + i * Width);
             lower.Store(destination + i * Width);
             upper.Store(destination + i * Width + 8);
         }
         return destination;
+    }
+
+    /// <summary>How 16 weights of 16 bits become two float32 vectors (lanes 0..7 and 8..15); a struct type argument
+    /// gets its own compiled kernel, so the widening is inlined.</summary>
+    interface IBits16
+    {
+        static abstract (Vector256<float>, Vector256<float>) Widen(ushort* p);
+    }
+
+    /// <summary>bfloat16 is a float32's upper half: a 16-bit shift.</summary>
+    struct BFloat16Bits : IBits16
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static (Vector256<float>, Vector256<float>) Widen(ushort* p)
+        {
+            var (lower, upper) = Vector256.Widen(Vector256.Load(p));
+            return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
+        }
+    }
+
+    /// <summary>
+    /// IEEE half without F16C (which .NET does not expose): shifted into a float32's top bits, an arithmetic shift by 3
+    /// lines sign, exponent and mantissa up with a float32's (the sign copied into three exponent bits, then
+    /// cleared), and × 2^112 moves the exponent bias from 15 to 127. Exact for normal and subnormal halves; loading
+    /// refuses infinities and NaN.
+    /// </summary>
+    struct HalfBits : IBits16
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static (Vector256<float>, Vector256<float>) Widen(ushort* p)
+        {
+            var (lower, upper) = Vector256.Widen(Vector256.Load(p));
+            return (ToSingle(lower), ToSingle(upper));
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector256<float> ToSingle(Vector256<uint> half)
+        {
+            var aligned = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(half, 16).AsInt32(), 3);
+            return (aligned & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(Rebias);
+        }
+
+        const float Rebias = 5.192296858534828e33f; // 2^112, exactly
     }
 }

@@ -9,8 +9,11 @@ public enum WeightPrecision
     Float32,
     /// <summary>2 bytes per weight (the upper half of a float32): half the bytes a decode step streams.</summary>
     BFloat16,
-    /// <summary>1 byte per weight with one float32 scale per output row (round to nearest of w / (max|row| / 127)).</summary>
+    /// <summary>1 byte per weight with one float32 scale per 32 inputs of an output row, as llama.cpp's Q8_0: round to
+    /// nearest of w / (max|block| / 127). Products run on integers, with activations quantised the same way.</summary>
     Int8,
+    /// <summary>2 bytes per weight, IEEE half: 3 more mantissa bits than bfloat16, finite values up to ±65504 only.</summary>
+    Float16,
 }
 
 /// <summary>
@@ -19,25 +22,33 @@ public enum WeightPrecision
 /// row). A kernel then keeps 16 outputs in two vector accumulators and streams one panel front to back: a decode
 /// step reads the whole matrix as one sequential stream, and a prefill tile needs no horizontal sums. Panels start
 /// on 64-byte lines in a pinned array, so kernels hold raw pointers.
+/// An int8 panel is laid out for integer dot products instead: inputs are padded with zeros to blocks of 32, and for
+/// each group of 4 inputs the panel stores the 4 bytes of output 0, then of output 1, …, of output 15 (64 bytes), so
+/// one 32-byte load meets a broadcast of 4 activation bytes in <c>vpmaddubsw</c> and yields 8 outputs' sums with no
+/// horizontal adds. Each panel has 16 scales per block, one per output.
 /// </summary>
 public sealed unsafe class WeightMatrix
 {
     /// <summary>Outputs per panel: two Vector256 of float32.</summary>
     internal const int PanelWidth = 16;
+    /// <summary>Inputs per int8 scale (and per activation scale).</summary>
+    internal const int Int8Block = 32;
     const int Alignment = 64;
     readonly float[]? _float32;
-    readonly ushort[]? _bfloat16;
+    readonly ushort[]? _bits16; // bfloat16 or IEEE half
     readonly sbyte[]? _int8;
-    readonly float[]? _scales; // int8: one per output row, padded to whole panels
+    readonly float[]? _scales; // int8: [panel, block, 16]
     readonly int _offset; // elements from the array start to the first 64-byte-aligned element
 
     public int Rows { get; }
     public int Cols { get; }
     public WeightPrecision Precision { get; }
     internal int Panels => (Rows + PanelWidth - 1) / PanelWidth;
+    /// <summary>Int8 blocks of 32 inputs per row.</summary>
+    internal int Blocks => (Cols + Int8Block - 1) / Int8Block;
     /// <summary>Elements from one panel's start to the next.</summary>
-    internal long PanelSize => (long)Cols * PanelWidth;
-    static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.BFloat16 => 2, _ => 1 };
+    internal long PanelSize => (long)(Precision == WeightPrecision.Int8 ? Blocks * Int8Block : Cols) * PanelWidth;
+    static int ElementSize(WeightPrecision precision) => precision switch { WeightPrecision.Float32 => 4, WeightPrecision.Int8 => 1, _ => 2 };
 
     WeightMatrix(int rows, int cols, WeightPrecision precision)
     {
@@ -53,14 +64,14 @@ public sealed unsafe class WeightMatrix
                 _float32 = GC.AllocateArray<float>((int)length, pinned: true);
                 _offset = AlignedOffset(ref Unsafe.As<float, byte>(ref _float32[0]), size);
                 break;
-            case WeightPrecision.BFloat16:
-                _bfloat16 = GC.AllocateArray<ushort>((int)length, pinned: true);
-                _offset = AlignedOffset(ref Unsafe.As<ushort, byte>(ref _bfloat16[0]), size);
+            case WeightPrecision.BFloat16 or WeightPrecision.Float16:
+                _bits16 = GC.AllocateArray<ushort>((int)length, pinned: true);
+                _offset = AlignedOffset(ref Unsafe.As<ushort, byte>(ref _bits16[0]), size);
                 break;
             default:
                 _int8 = GC.AllocateArray<sbyte>((int)length, pinned: true);
                 _offset = AlignedOffset(ref Unsafe.As<sbyte, byte>(ref _int8[0]), size);
-                _scales = GC.AllocateArray<float>(Panels * PanelWidth, pinned: true);
+                _scales = GC.AllocateArray<float>(Panels * Blocks * PanelWidth, pinned: true);
                 break;
         }
     }
@@ -68,42 +79,73 @@ public sealed unsafe class WeightMatrix
     static int AlignedOffset(ref byte first, int size) => (int)((Alignment - (nint)Unsafe.AsPointer(ref first) % Alignment) % Alignment / size);
 
     /// <summary>Where element (r, c) lives, counted from the first panel.</summary>
-    long Index(int r, int c) => r / PanelWidth * PanelSize + (long)c * PanelWidth + r % PanelWidth;
+    long Index(int r, int c) => r / PanelWidth * PanelSize + (Precision == WeightPrecision.Int8
+        ? (c >> 2) * (4 * PanelWidth) + r % PanelWidth * 4 + (c & 3)
+        : (long)c * PanelWidth + r % PanelWidth);
+
+    /// <summary>Where the int8 scale of row r's block b lives.</summary>
+    int ScaleIndex(int r, int b) => (r / PanelWidth * Blocks + b) * PanelWidth + r % PanelWidth;
 
     /// <summary>A matrix from row-major float32 values (the checkpoint layout), held at the given precision.</summary>
     public static WeightMatrix FromFloat32(int rows, int cols, ReadOnlySpan<float> values, WeightPrecision precision = WeightPrecision.Float32)
     {
         Check(rows, cols, values.Length);
         var m = new WeightMatrix(rows, cols, precision);
-        var scales = new float[rows];
-        if (precision == WeightPrecision.Int8)
-            for (int r = 0; r < rows; r++)
-            {
-                float max = 0;
-                foreach (float v in values.Slice(r * cols, cols)) max = MathF.Max(max, MathF.Abs(v));
-                m._scales![r] = scales[r] = max / 127;
-            }
-        // Row by row, each row's values go to one column of its panel (every 16th element).
-        for (int r = 0; r < rows; r++)
+        m.PackRows(0, values);
+        return m;
+    }
+
+    /// <summary>A zero matrix that a loader fills a few rows at a time with <see cref="PackRows"/>.</summary>
+    internal static WeightMatrix Allocate(int rows, int cols, WeightPrecision precision) => new(rows, cols, precision);
+
+    /// <summary>Packs row-major float32 rows first, first + 1, … (as many as <paramref name="values"/> holds), each
+    /// row into one column of its panel (every 16th element), quantised when the matrix is int8.</summary>
+    internal void PackRows(int first, ReadOnlySpan<float> values)
+    {
+        for (int r = first; r < first + values.Length / Cols; r++)
         {
-            var row = values.Slice(r * cols, cols);
-            long at = m._offset + m.Index(r, 0);
-            switch (precision)
+            var row = values.Slice((r - first) * Cols, Cols);
+            if (Precision == WeightPrecision.Int8)
+            {
+                PackInt8Row(r, row);
+                continue;
+            }
+            long at = _offset + Index(r, 0);
+            switch (Precision)
             {
                 case WeightPrecision.Float32:
-                    for (int c = 0; c < cols; c++, at += PanelWidth) m._float32![at] = row[c];
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) _float32![at] = row[c];
                     break;
                 case WeightPrecision.BFloat16:
-                    for (int c = 0; c < cols; c++, at += PanelWidth) m._bfloat16![at] = Checkpoints.BFloat16.FromFloat(row[c]);
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) _bits16![at] = Checkpoints.BFloat16.FromFloat(row[c]);
                     break;
                 default:
-                    float scale = scales[r];
-                    for (int c = 0; c < cols; c++, at += PanelWidth)
-                        m._int8![at] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(row[c] / scale), -127, 127);
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) _bits16![at] = ToHalfBits(row[c], r, c);
                     break;
             }
         }
-        return m;
+    }
+
+    /// <summary>The kernels widen halves with bit shifts that hold for finite values only, so the rest is refused.</summary>
+    static ushort ToHalfBits(float value, int r, int c)
+    {
+        var half = (Half)value;
+        if (!Half.IsFinite(half))
+            throw new PldrException($"weight [{r}, {c}] is {value}, outside the float16 range (±65504): use bf16 or f32 weights");
+        return BitConverter.HalfToUInt16Bits(half);
+    }
+
+    void PackInt8Row(int r, ReadOnlySpan<float> row)
+    {
+        for (int b = 0; b < Blocks; b++)
+        {
+            var block = row.Slice(b * Int8Block, Math.Min(Int8Block, Cols - b * Int8Block));
+            float max = 0;
+            foreach (float v in block) max = MathF.Max(max, MathF.Abs(v));
+            float scale = _scales![ScaleIndex(r, b)] = max / 127;
+            for (int i = 0; i < block.Length; i++)
+                _int8![_offset + Index(r, b * Int8Block + i)] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(block[i] / scale), -127, 127);
+        }
     }
 
     /// <summary>A bfloat16 matrix from row-major bfloat16 bits, kept as they are (lossless).</summary>
@@ -116,7 +158,7 @@ public sealed unsafe class WeightMatrix
             long at = m._offset + m.Index(r, 0);
             foreach (ushort b in bits.Slice(r * cols, cols))
             {
-                m._bfloat16![at] = b;
+                m._bits16![at] = b;
                 at += PanelWidth;
             }
         }
@@ -131,21 +173,22 @@ public sealed unsafe class WeightMatrix
     /// <summary>Panel 0 of a float32 matrix; panel p starts p·<see cref="PanelSize"/> elements later.</summary>
     internal float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
 
-    /// <summary>Panel 0 of a bfloat16 matrix.</summary>
-    internal ushort* BFloat16Pointer => (ushort*)Unsafe.AsPointer(ref _bfloat16![_offset]);
+    /// <summary>Panel 0 of a bfloat16 or float16 matrix.</summary>
+    internal ushort* Bits16Pointer => (ushort*)Unsafe.AsPointer(ref _bits16![_offset]);
 
     /// <summary>Element (r, c) as float32.</summary>
     public float this[int r, int c] => Precision switch
     {
         WeightPrecision.Float32 => _float32![_offset + Index(r, c)],
-        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(_bfloat16![_offset + Index(r, c)]),
-        _ => _int8![_offset + Index(r, c)] * _scales![r],
+        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(_bits16![_offset + Index(r, c)]),
+        WeightPrecision.Float16 => (float)BitConverter.UInt16BitsToHalf(_bits16![_offset + Index(r, c)]),
+        _ => _int8![_offset + Index(r, c)] * _scales![ScaleIndex(r, c / Int8Block)],
     };
 
     /// <summary>Panel 0 of an int8 matrix.</summary>
     internal sbyte* Int8Pointer => (sbyte*)Unsafe.AsPointer(ref _int8![_offset]);
 
-    /// <summary>The int8 scales, one per output row (16 per panel).</summary>
+    /// <summary>The int8 scales: per panel, per block, one per output (16).</summary>
     internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);
 
     /// <summary>The matrix unpacked to row-major float32 [Rows, Cols] (for backends with their own layout).</summary>

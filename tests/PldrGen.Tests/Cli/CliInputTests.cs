@@ -113,7 +113,13 @@ public sealed class CliInputTests
     [Fact]
     public async Task Ctrl_C_keeps_the_text_then_prints_a_newline_and_the_timings()
     {
-        using var process = Process.Start(PldrProgram.WithTestSpecs.StartInfo(LongRun))!;
+        var start = PldrProgram.WithTestSpecs.StartInfo(LongRun);
+        // Under a non-interactive shell's `&`, SIGINT is ignored and children inherit that (the runtime then never
+        // hears Ctrl-C): start pldr with SIGINT as a terminal leaves it.
+        start.ArgumentList.Insert(0, start.FileName);
+        start.ArgumentList.Insert(0, "--default-signal=INT");
+        start.FileName = "env";
+        using var process = Process.Start(start)!;
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();
         var buffer = new char[8];

@@ -28,45 +28,136 @@ public sealed class CpuKernelTests
         return data;
     }
 
+    /// <summary>
+    /// Activations that int8 products quantise without loss: in each block of 32 inputs of a row the first is ±1 and
+    /// the rest are whole multiples of 1/127, so max|block| / 127 = 1/127 and every value is an exact level.
+    /// </summary>
+    static float[] Int8GridActivations(int rows, int inDim, int seed)
+    {
+        var random = new Random(seed);
+        var x = new float[rows * inDim];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = i % inDim % WeightMatrix.Int8Block == 0 ? random.Next(2) * 2 - 1 : random.Next(-127, 128) / 127f;
+        return x;
+    }
+
     [Theory, MemberData(nameof(LinearShapes))]
     public void Linear_matches_a_float64_loop_at_every_precision(int rows, int outDim, int inDim)
     {
-        var x = Random(rows * inDim, 1);
+        var x = Int8GridActivations(rows, inDim, 1);
         var w = Random(outDim * inDim, 2);
         var bias = Random(outDim, 3);
-        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8 })
+        foreach (var (precision, integerSimd) in new[] { (WeightPrecision.Float32, true), (WeightPrecision.BFloat16, true), (WeightPrecision.Float16, true), (WeightPrecision.Int8, true), (WeightPrecision.Int8, false) })
         {
             // Narrow weights are judged against the weights they hold (rounded, or quantised and scaled), so every
             // path must agree with the float64 loop to float32 rounding.
             var matrix = WeightMatrix.FromFloat32(outDim, inDim, w, precision);
-            var used = new float[outDim * inDim];
-            for (int o = 0; o < outDim; o++)
-                for (int i = 0; i < inDim; i++) used[o * inDim + i] = matrix[o, i];
-            var layer = new LinearWeights(matrix, bias);
             var y = new float[rows * outDim];
-            CpuKernels.Linear(x, rows, layer, y);
-            var expected = new double[rows * outDim];
+            MatMul.Linear(x, rows, matrix, bias, y, integerSimd: integerSimd);
+            Compare.AssertClose($"{precision} (integer SIMD {integerSimd}) [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ",
+                Float64Linear(x, rows, matrix, bias), y.Select(v => (double)v).ToArray(), 1e-5 * Math.Sqrt(inDim), 1e-5);
+        }
+    }
+
+    static double[] Float64Linear(float[] x, int rows, WeightMatrix w, float[] bias)
+    {
+        var y = new double[rows * w.Rows];
+        for (int t = 0; t < rows; t++)
+            for (int o = 0; o < w.Rows; o++)
+            {
+                double sum = bias[o];
+                for (int i = 0; i < w.Cols; i++) sum += (double)x[t * w.Cols + i] * w[o, i];
+                y[t * w.Rows + o] = sum;
+            }
+        return y;
+    }
+
+    [Theory]
+    [InlineData(1, 13, 33), InlineData(9, 40, 170), InlineData(6, 17, 2389)]
+    public void Int8_products_round_each_activation_block_to_its_own_scale(int rows, int outDim, int inDim)
+    {
+        // Any activations: each x moves by at most half a level of its block (max|block| / 254), so each output by at
+        // most Σ |w|·that; tiles, single rows and the portable path all stay inside it.
+        var x = Random(rows * inDim, 7);
+        var w = WeightMatrix.FromFloat32(outDim, inDim, Random(outDim * inDim, 8), WeightPrecision.Int8);
+        var bias = new float[outDim];
+        var expected = Float64Linear(x, rows, w, bias);
+        foreach (var (rowByRow, integerSimd) in new[] { (false, true), (true, true), (false, false) })
+        {
+            var y = new float[rows * outDim];
+            MatMul.Linear(x, rows, w, bias, y, rowByRow, integerSimd);
             for (int t = 0; t < rows; t++)
                 for (int o = 0; o < outDim; o++)
                 {
-                    double sum = bias[o];
-                    for (int i = 0; i < inDim; i++) sum += (double)x[t * inDim + i] * used[o * inDim + i];
-                    expected[t * outDim + o] = sum;
+                    double bound = 1e-5;
+                    for (int i = 0; i < inDim; i++)
+                    {
+                        int block = i / WeightMatrix.Int8Block * WeightMatrix.Int8Block;
+                        double max = x.AsSpan(t * inDim + block, Math.Min(WeightMatrix.Int8Block, inDim - block)).ToArray().Max(MathF.Abs);
+                        bound += Math.Abs(w[o, i]) * max / 254;
+                    }
+                    double error = Math.Abs(y[t * outDim + o] - expected[t * outDim + o]);
+                    Assert.True(error <= bound, $"rowByRow {rowByRow}, integer SIMD {integerSimd}: y[{t}, {o}] is {error} off, more than {bound}");
                 }
-            Compare.AssertClose($"{precision} [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ", expected, y.Select(v => (double)v).ToArray(), 1e-5 * Math.Sqrt(inDim), 1e-5);
         }
     }
 
     [Fact]
-    public void Int8_rows_are_quantised_to_their_own_scale()
+    public void Int8_tiles_and_single_rows_agree_bit_for_bit()
     {
-        float[] w = [0.5f, -1f, 0.25f, 0, 0, 0, 2f, -0.02f];
-        var m = WeightMatrix.FromFloat32(2, 4, w, WeightPrecision.Int8);
-        Assert.Equal(-1f, m[0, 1]);                          // the row's largest |w| maps to ±127 exactly
-        Assert.Equal(MathF.Round(0.25f * 127) / 127, m[0, 2]); // the rest to the nearest of 255 levels
-        Assert.Equal(2f, m[1, 2]);
+        var x = Random(9 * 200, 9);
+        var w = WeightMatrix.FromFloat32(20, 200, Random(20 * 200, 10), WeightPrecision.Int8);
+        var tiled = new float[9 * 20];
+        var alone = new float[9 * 20];
+        MatMul.Linear(x, 9, w, null, tiled);
+        MatMul.Linear(x, 9, w, null, alone, rowByRow: true);
+        Assert.Equal(alone, tiled);
+    }
+
+    [Fact]
+    public void Int8_weights_are_quantised_per_block_of_32_inputs()
+    {
+        var w = new float[2 * 40];
+        w[0] = 0.5f; w[1] = -1f; w[2] = 0.25f; w[32] = 0.1f; w[33] = 0.03f; // row 0: inputs 0..31 and 32..39
+        w[40 + 6] = 2f; w[40 + 7] = -0.02f;                                  // row 1
+        var m = WeightMatrix.FromFloat32(2, 40, w, WeightPrecision.Int8);
+        Assert.Equal(-1f, m[0, 1]);                                           // a block's largest |w| maps to ±127 exactly
+        Assert.Equal(MathF.Round(0.25f * 127) / 127, m[0, 2]);               // the rest to the nearest of 255 levels
+        Assert.Equal(0.1f, m[0, 32], 6);                                      // the second block has its own scale
+        Assert.Equal(MathF.Round(0.03f / (0.1f / 127)) * (0.1f / 127), m[0, 33]);
+        Assert.Equal(2f, m[1, 6]);
         Assert.Equal(0f, m[1, 0]);
-        Assert.Equal(MathF.Round(-0.02f / (2f / 127)) * (2f / 127), m[1, 3]);
+        Assert.Equal(MathF.Round(-0.02f / (2f / 127)) * (2f / 127), m[1, 7]);
+    }
+
+    [Fact]
+    public void Every_finite_float16_weight_widens_exactly_in_the_kernels()
+    {
+        // All 63,488 finite halves (subnormals, ±0 and ±65504 included) as a [62, 1024] matrix; x = the identity, so
+        // y = Wᵀ exactly when every weight widens to its own value, through prefill tiles and decode rows alike.
+        var values = Enumerable.Range(0, 1 << 16).Select(b => BitConverter.UInt16BitsToHalf((ushort)b)).Where(Half.IsFinite).Select(h => (float)h).ToArray();
+        const int rows = 62, cols = 1024;
+        Assert.Equal(rows * cols, values.Length);
+        var w = WeightMatrix.FromFloat32(rows, cols, values, WeightPrecision.Float16);
+        var identity = new float[cols * cols];
+        for (int i = 0; i < cols; i++) identity[i * cols + i] = 1;
+        var y = new float[cols * rows];
+        MatMul.Linear(identity, cols, w, null, y);
+        var decoded = new float[cols * rows];
+        MatMul.Linear(identity, cols, w, null, decoded, rowByRow: true);
+        for (int o = 0; o < rows; o++)
+            for (int i = 0; i < cols; i++)
+            {
+                Assert.Equal(values[o * cols + i], y[i * rows + o]);
+                Assert.Equal(values[o * cols + i], decoded[i * rows + o]);
+            }
+    }
+
+    [Fact]
+    public void A_weight_outside_the_float16_range_is_refused()
+    {
+        var e = Assert.Throws<PldrGen.Runtime.PldrException>(() => WeightMatrix.FromFloat32(1, 3, [1f, -70000f, 2f], WeightPrecision.Float16));
+        Assert.Equal("weight [0, 1] is -70000, outside the float16 range (±65504): use bf16 or f32 weights", e.Message);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed partial class ReadmeTests
         ["// Q, K, V = x·Wᵀ + b; K and V go straight into this layer's cache rows"] = "tests/PldrGen.Generator.Tests/Baselines/PldrGen.Models.TinyV510.g.cs",
         ["var model = MyApp.Models.MyModel.Load(\"path/to/checkpoint\");     // checks config.json and every tensor first"] = "tests/PldrGen.Tests/Docs/ReadmeExamples.cs",
         ["return PldrGen.CommandLine.PldrCli.Run(args);"] = "tests/Consumer/Program.cs",
-        ["using Microsoft.Extensions.AI;"] = "tests/PldrGen.Tests/Readme/EngineAppExample.cs", // also run: Readme/ReadmeExampleTests
+        ["using Microsoft.Extensions.AI;"] = "tests/PldrGen.Tests/Docs/EngineAppExample.cs", // also run, by EngineAppExampleTests
         ["var client = new OpenAIClient(new ApiKeyCredential(\"unused\"), new OpenAIClientOptions { Endpoint = new Uri(\"http://127.0.0.1:8080/v1\") });"] = "tests/PldrGen.Server.Tests/ReadmeExamples.cs",
         ["await PldrGen.Server.PldrServer.RunAsync(new PldrGen.Server.PldrServerOptions { Model = MyApp.Models.MyModel.ModelInfo, ModelDirectory = \"path/to/checkpoint\", Slots = 4 });"] = "tests/PldrGen.Tests/Docs/ReadmeExamples.cs",
     };

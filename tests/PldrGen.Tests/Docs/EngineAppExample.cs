@@ -1,5 +1,4 @@
-// README.md's app example is exactly the code between the markers (ReadmeExampleTests compares them and runs it).
-// README:begin
+// README.md's app example, as written (ReadmeTests finds its lines in the README, EngineAppExampleTests runs it).
 using Microsoft.Extensions.AI;
 using PldrGen.Models;            // the demo model's spec, compiled in (use your own spec's namespace)
 using PldrGen.Runtime.Chat;
@@ -36,4 +35,3 @@ static class EngineAppExample
         output.WriteLine(reply.Text);
     }
 }
-// README:end

@@ -138,7 +138,7 @@ static class VsLlamaCpp
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in new[] { typeof(VsLlamaCpp).Assembly.Location, "vs-llama-child", engine, model, precision, prompt.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
-        start.Environment["DOTNET_TC_QuickJitForLoops"] = "0"; // what the pldr program is built with
+        start.Environment["DOTNET_TieredCompilation"] = "0"; // what the pldr program is built with
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

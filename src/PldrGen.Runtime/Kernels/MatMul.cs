@@ -17,10 +17,11 @@ static unsafe partial class MatMul
     {
         public float* X, Bias, Y;
         public float* W; public ushort* W16; public sbyte* WInt8; public float* Scales;
-        public sbyte* XQ; public float* XScales; // int8: the quantised input rows
+        public sbyte* XQ; public float* XScales; public int* BlockSums; // int8: the quantised input rows, Σw per block
         public int Rows, In, Out, Blocks;
         public long PanelSize;
-        public bool RowByRow, IntegerSimd, Half; // Half: W16 holds IEEE halves, else bfloat16
+        public bool RowByRow, Half; // Half: W16 holds IEEE halves, else bfloat16
+        public Int8Kernel Int8;
     }
 
     const int Width = WeightMatrix.PanelWidth, TileRows = 6;
@@ -30,11 +31,11 @@ static unsafe partial class MatMul
     /// <summary>
     /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
     /// decode step computes a row alone (no tiles): its bits do not depend on the other rows, which batched decode
-    /// needs, and each panel is still read from memory once for all of them. Without
-    /// <paramref name="integerSimd"/>, int8 products take the portable path that CPUs without AVX2 take (for tests).
+    /// needs, and each panel is still read from memory once for all of them. <paramref name="int8"/> picks an int8
+    /// kernel other than the best this CPU has (for tests).
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false,
-        bool integerSimd = true)
+        Int8Kernel? int8 = null)
     {
         fixed (float* px = x, pb = bias, py = y)
         {
@@ -46,7 +47,8 @@ static unsafe partial class MatMul
                 Half = w.Precision == WeightPrecision.Float16,
                 WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
                 Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
-                Blocks = w.Blocks, IntegerSimd = integerSimd && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported,
+                BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
+                Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
             };
             if (w.Precision == WeightPrecision.Int8) QuantizeActivations(ref job, w.Cols);
             long work = (long)rows * w.Rows * w.Cols;

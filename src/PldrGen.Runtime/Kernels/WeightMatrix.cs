@@ -38,6 +38,7 @@ public sealed unsafe class WeightMatrix
     readonly ushort[]? _bits16; // bfloat16 or IEEE half
     readonly sbyte[]? _int8;
     readonly float[]? _scales; // int8: [panel, block, 16]
+    readonly int[]? _blockSums; // int8: Σ of each row's 32 weights of a block, [panel, block, 16], for AVX-VNNI tiles
     readonly int _offset; // elements from the array start to the first 64-byte-aligned element
 
     public int Rows { get; }
@@ -72,6 +73,7 @@ public sealed unsafe class WeightMatrix
                 _int8 = GC.AllocateArray<sbyte>((int)length, pinned: true);
                 _offset = AlignedOffset(ref Unsafe.As<sbyte, byte>(ref _int8[0]), size);
                 _scales = GC.AllocateArray<float>(Panels * Blocks * PanelWidth, pinned: true);
+                _blockSums = GC.AllocateArray<int>(_scales.Length, pinned: true);
                 break;
         }
     }
@@ -143,8 +145,14 @@ public sealed unsafe class WeightMatrix
             float max = 0;
             foreach (float v in block) max = MathF.Max(max, MathF.Abs(v));
             float scale = _scales![ScaleIndex(r, b)] = max / 127;
+            int sum = 0;
             for (int i = 0; i < block.Length; i++)
-                _int8![_offset + Index(r, b * Int8Block + i)] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(block[i] / scale), -127, 127);
+            {
+                var q = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(block[i] / scale), -127, 127);
+                _int8![_offset + Index(r, b * Int8Block + i)] = q;
+                sum += q;
+            }
+            _blockSums![ScaleIndex(r, b)] = sum;
         }
     }
 
@@ -190,6 +198,9 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>The int8 scales: per panel, per block, one per output (16).</summary>
     internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);
+
+    /// <summary>The int8 block sums, laid out as the scales.</summary>
+    internal int* BlockSumsPointer => (int*)Unsafe.AsPointer(ref _blockSums![0]);
 
     /// <summary>The matrix unpacked to row-major float32 [Rows, Cols] (for backends with their own layout).</summary>
     public float[] ToRowMajor()

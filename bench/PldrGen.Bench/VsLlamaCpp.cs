@@ -23,7 +23,7 @@ static class VsLlamaCpp
     static readonly int[] PromptLengths = [128, 512];
 
     // PldrGen's precision, llama.cpp's GGUF type, and the table's label; bf16 and f16 both meet llama.cpp's F16.
-    static readonly (string Label, string Pldr, string Gguf)[] Precisions =
+    internal static readonly (string Label, string Pldr, string Gguf)[] Precisions =
         [("fp32", "f32", "f32"), ("16-bit (bf16 / F16)", "bf16", "f16"), ("16-bit (f16 / F16)", "f16", "f16"), ("8-bit (int8 / Q8_0)", "int8", "q8_0")];
     static readonly string[] GgufTypes = Precisions.Select(p => p.Gguf).Distinct().ToArray();
 
@@ -88,13 +88,7 @@ static class VsLlamaCpp
 
     static (double, double) TimePldr(string checkpoint, string precision, int[] prompt)
     {
-        var model = PldrV51_110M.Load(checkpoint, precision switch
-        {
-            "bf16" => WeightPrecision.BFloat16,
-            "f16" => WeightPrecision.Float16,
-            "int8" => WeightPrecision.Int8,
-            _ => WeightPrecision.Float32,
-        });
+        var model = PldrV51_110M.Load(checkpoint, Precision(precision));
         var clock = Stopwatch.StartNew();
         var logits = model.Prefill(prompt);
         double prefill = clock.Elapsed.TotalMilliseconds;
@@ -102,6 +96,15 @@ static class VsLlamaCpp
         for (int i = 0; i < DecodeTokens; i++) logits = model.Decode(TensorPrimitives.IndexOfMax(logits));
         return (prefill, clock.Elapsed.TotalMilliseconds);
     }
+
+    /// <summary>The runtime's weight precision for a bench name: f32, bf16, f16 or int8.</summary>
+    internal static WeightPrecision Precision(string name) => name switch
+    {
+        "bf16" => WeightPrecision.BFloat16,
+        "f16" => WeightPrecision.Float16,
+        "int8" => WeightPrecision.Int8,
+        _ => WeightPrecision.Float32,
+    };
 
     static (double, double) TimeLlama(string gguf, int[] prompt, int threads)
     {
@@ -128,28 +131,34 @@ static class VsLlamaCpp
         return (prefill, clock.Elapsed.TotalMilliseconds);
     }
 
-    static void Check(DecodeResult result)
+    internal static void Check(DecodeResult result)
     {
         if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode returned {result}");
     }
 
     static Result Child(string engine, string model, string precision, int prompt, int threads)
     {
+        var f = ChildResult($"{engine} {precision} {prompt}", "vs-llama-child", engine, model, precision, prompt.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
+        return new(f[0], f[1], f[2]);
+    }
+
+    /// <summary>Runs this bench program with <paramref name="args"/> in a fresh process; returns the numbers of its RESULT line.</summary>
+    internal static double[] ChildResult(string what, params string[] args)
+    {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { typeof(VsLlamaCpp).Assembly.Location, "vs-llama-child", engine, model, precision, prompt.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture) })
-            start.ArgumentList.Add(a);
+        start.ArgumentList.Add(typeof(VsLlamaCpp).Assembly.Location);
+        foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["DOTNET_TieredCompilation"] = "0"; // what the pldr program is built with
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
         var line = stdout.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException($"{engine} {precision} {prompt}: no result (exit {process.ExitCode}): {stderr.Result[^Math.Min(2000, stderr.Result.Length)..]}");
-        var f = line.Split(' ').Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
-        return new(f[0], f[1], f[2]);
+            ?? throw new InvalidOperationException($"{what}: no result (exit {process.ExitCode}): {stderr.Result[^Math.Min(2000, stderr.Result.Length)..]}");
+        return [.. line.Split(' ').Skip(1).Select(s => double.Parse(s, CultureInfo.InvariantCulture))];
     }
 
-    static void MakeGguf(string path, string type)
+    internal static void MakeGguf(string path, string type)
     {
         if (File.Exists(path)) return;
         string script = Path.Combine(AppContext.BaseDirectory, "make_llama_gguf.py");
@@ -167,7 +176,7 @@ static class VsLlamaCpp
     }
 
     /// <summary>VmHWM of this process: the peak resident set, in MiB.</summary>
-    static double PeakResidentMiB()
+    internal static double PeakResidentMiB()
     {
         var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;

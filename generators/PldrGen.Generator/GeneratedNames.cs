@@ -30,10 +30,10 @@ static class GeneratedNames
     public static readonly HashSet<string> Types = new(StringComparer.Ordinal)
     {
         // System
-        "Span", "ReadOnlySpan", "IReadOnlyList", "Math", "MathF", "Array", "Action",
+        "Span", "ReadOnlySpan", "IReadOnlyList", "IProgress", "Math", "MathF", "Array", "Action",
         // PldrGen.Runtime
         "PldrModel", "CpuSequence", "ICpuModel", "PldrConfig", "PldrModelInfo", "PldrException", "TensorShape", "PldrTensors",
-        "Checkpoint", "WeightPrecision", "ModelWeights", "RopeTable", "CpuKernels", "GCache",
+        "Checkpoint", "CheckpointProgress", "WeightPrecision", "ModelWeights", "RopeTable", "CpuKernels", "GCache",
         // PldrGen.Ilgpu and ILGPU
         "IlgpuModelBase", "IlgpuModelCatalog", "IlgpuSequence", "LayerKernels", "DeviceMemory", "DeviceLinear",
         "DeviceNorm", "DeviceGlu", "DevicePlga", "GroupReduce", "Accelerator", "ArrayView", "KernelConfig", "Grid",

@@ -39,7 +39,7 @@ namespace {{s.Namespace}};
 public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>, ICpuModel
 {
     // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
-    // take them as int parameters: a const-specialised kernel measured no steadier gain (bench: -- const-shapes) ----
+    // take them as int parameters: a RoPE kernel specialised to const shapes measured no steadier gain ----
     public const int VocabSize = {{s.VocabSize}};             // V, vocab_size
     public const int HiddenSize = {{s.HiddenSize}};            // D, hidden_size
     public const int IntermediateSize = {{s.IntermediateSize}};      // F, intermediate_size
@@ -64,18 +64,19 @@ public sealed partial class {{s.ClassName}} : PldrModel<CpuSequence>, ICpuModel
         ADff: MetricHidden, CustomGType: {{(s.CustomGType is null ? "null" : "\"" + s.CustomGType + "\"")}}, CacheFirstG: {{Bool(s.CacheFirstG)}},
         AttentionBias: {{Bool(s.AttentionBias)}}, GluBias: {{Bool(s.GluBias)}}, FinalBias: {{Bool(s.FinalBias)}});
 
-    public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static (directory, precision) => Load(directory, precision), EndToken);
+    public static PldrModelInfo ModelInfo { get; } = new("{{s.FullName}}", Config, static (directory, precision, progress) => Load(directory, precision, progress), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = PldrTensors.Manifest(Config);
 
     /// <summary>
     /// Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first. Weight
-    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise.
+    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise;
+    /// <paramref name="progress"/> hears how many bytes of weights have been read.
     /// </summary>
-    public static {{s.ClassName}} Load(string directory, WeightPrecision? precision = null)
+    public static {{s.ClassName}} Load(string directory, WeightPrecision? precision = null, IProgress<CheckpointProgress>? progress = null)
     {
-        using var checkpoint = Checkpoint.Open(directory, "{{s.ClassName}}", Config, TensorManifest, precision);
+        using var checkpoint = Checkpoint.Open(directory, "{{s.ClassName}}", Config, TensorManifest, precision, progress);
         return new {{s.ClassName}}(PldrTensors.ReadWeights(checkpoint, Config));
     }
 

@@ -29,7 +29,7 @@ static class ChatCommand
             var info = ModelResolver.Resolve(directory);
             var tokenizer = ModelOptions.TokenizerOf(directory)
                 ?? throw new PldrException($"{directory}: chat needs the model's tokenizer.model");
-            var pldr = run.Load(result, info, directory);
+            var pldr = run.Load(result, info, directory, stderr);
             try
             {
                 var session = new Session(pldr, tokenizer, new Sampler(sampling, info.Config.VocabSize), new TextOutput(stdout), stderr,

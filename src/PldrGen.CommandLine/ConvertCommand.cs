@@ -12,7 +12,7 @@ namespace PldrGen.CommandLine;
 /// </summary>
 static class ConvertCommand
 {
-    public static Command Create(TextWriter stdout)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var fromPth = new Option<string?>("--from-pth") { Description = "A checkpoint of the authors' training code (torch.save zip or legacy format)", HelpName = "FILE" };
         var gPickle = new Option<string?>("--g-pickle") { Description = "A predefined G_LM pickle (list of [1, H, dk, dk] per layer): the G of a custom-G model, or alone a G-cache file", HelpName = "FILE" };
@@ -22,7 +22,8 @@ static class ConvertCommand
         var tokenizer = new Option<string?>("--tokenizer") { Description = "A tokenizer.model to copy into the folder", HelpName = "FILE" };
         var output = new Option<string>("--out") { Description = "The model folder to write (or, with only --g-pickle, the G-cache file)", HelpName = "PATH", Required = true };
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
-        var command = new Command("convert", "Convert the authors' .pth checkpoints and G_LM pickles") { fromPth, gPickle, config, hparams, customG, tokenizer, output, json };
+        var progressOption = ProgressOption.Create();
+        var command = new Command("convert", "Convert the authors' .pth checkpoints and G_LM pickles") { fromPth, gPickle, config, hparams, customG, tokenizer, output, json, progressOption };
         command.SetAction(result =>
         {
             string outPath = result.GetValue(output)!;
@@ -39,7 +40,9 @@ static class ConvertCommand
             if ((configPath is null) == (hparamsPath is null)) throw new PldrException("give the model's shape with --config config.json or --hparams hpdict.json (one of them)");
             var shape = configPath is not null ? PldrConfig.Load(configPath)
                 : AuthorsHyperparameters.Load(hparamsPath!, result.GetValue(customG) ?? (g is null ? null : "external"));
-            var converted = PthConverter.Convert(pth, g, shape, outPath);
+            PthConverter.Result converted;
+            using (var progress = ProgressOption.Start(result, progressOption, stderr, "reading " + pth))
+                converted = PthConverter.Convert(pth, g, shape, outPath, progress);
             if (result.GetValue(tokenizer) is { } tokenizerPath)
             {
                 if (!File.Exists(tokenizerPath)) throw new PldrException($"{tokenizerPath}: file not found");

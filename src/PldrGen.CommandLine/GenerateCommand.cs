@@ -39,7 +39,7 @@ static class GenerateCommand
             var injected = result.GetValue(gCache) is { } gCacheFile ? GCache.Load(gCacheFile) : null;
 
             var loadClock = Stopwatch.StartNew();
-            var pldr = run.Load(result, info, directory);
+            var pldr = run.Load(result, info, directory, stderr);
             var load = loadClock.Elapsed;
             try
             {

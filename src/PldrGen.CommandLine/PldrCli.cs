@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.RegularExpressions;
 using PldrGen.Runtime;
 
@@ -39,7 +40,8 @@ public static partial class PldrCli
 
     static int Run(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancel)
     {
-        var root = new RootCommand("pldr: run PLDR-LLMs compiled by PldrGen (power law graph attention, KV-cache and G-cache).")
+        var root = new RootCommand("pldr: run PLDR-LLMs compiled by PldrGen (power law graph attention, KV-cache and G-cache). " +
+            $"Without --model, commands run the demo model, read from {DemoModel.ExpectedDirectory}; 'pldr models' lists the specs compiled in.")
         {
             GenerateCommand.Create(stdout, stderr, cancel),
             ChatCommand.Create(stdout, stderr, cancel),
@@ -48,9 +50,9 @@ public static partial class PldrCli
             TokenizeCommand.Create(stdout),
             TokenizeCommand.CreateDetokenize(stdout),
             PullCommand.Create(stdout, stderr, cancel),
-            ModelsCommand.Create(stdout),
+            ModelsCommand.Create(stdout, stderr),
             SpecCommand.Create(stdout),
-            ConvertCommand.Create(stdout),
+            ConvertCommand.Create(stdout, stderr),
             PerplexityCommand.Create(stdout, stderr),
             ScoreCommand.Create(stdout),
             OrderParameterCommand.Create(stdout),
@@ -74,7 +76,7 @@ public static partial class PldrCli
         if (parsed.Errors.Count > 0)
         {
             string command = string.Join(' ', parsed.CommandResult.Command.Name == root.Name ? ["pldr"] : ["pldr", parsed.CommandResult.Command.Name]);
-            stderr.WriteLine($"pldr: {PlainWords(parsed.Errors[0].Message)} (see '{command} --help')");
+            stderr.WriteLine($"pldr: {PlainWords(parsed.Errors[0])} (see '{command} --help')");
             return 2;
         }
         try
@@ -99,16 +101,24 @@ public static partial class PldrCli
         }
     }
 
-    /// <summary>The parser's message on one line, with .NET type names said in words.</summary>
-    static string PlainWords(string message)
+    /// <summary>The parser's message on one line, with .NET type names said in words and the option it is about named.</summary>
+    static string PlainWords(ParseError error)
     {
-        string line = string.Join(' ', message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
-        return TypeError().Replace(line, m => $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {m.Groups["type"].Value switch
+        string line = string.Join(' ', error.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        line = TypeError().Replace(line, m => $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not {m.Groups["type"].Value switch
         {
             "System.Int32" or "System.Int64" => "a whole number",
             "System.Single" or "System.Double" => "a number",
             var other => "a valid " + other[(other.LastIndexOf('.') + 1)..],
         }}");
+        // "Argument 'x' not recognized. Must be one of: …" says neither which option nor which command took it.
+        string? option = error.SymbolResult switch
+        {
+            OptionResult o => o.Option.Name,
+            ArgumentResult { Parent: OptionResult o } => o.Option.Name,
+            _ => null,
+        };
+        return option is null || line.Contains(option, StringComparison.Ordinal) ? line : $"{option}: {line}";
     }
 
     [GeneratedRegex(@"Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'\.?")]

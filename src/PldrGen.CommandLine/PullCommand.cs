@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
 using PldrGen.Runtime.Hub;
 
 namespace PldrGen.CommandLine;
@@ -23,26 +21,10 @@ static class PullCommand
             var settings = HubSettings.FromEnvironment();
             if (result.GetValue(offline)) settings = settings with { Offline = true };
             using var downloader = new HubDownloader(settings);
-            stdout.WriteLine(downloader.Pull(id, new Progress(stderr).Report, cancel));
+            using var progress = ProgressLine.ForDownloads(stderr);
+            stdout.WriteLine(downloader.Pull(id, progress.Report, cancel));
             return 0;
         });
         return command;
-    }
-
-    /// <summary>Download progress on stderr: redrawn in place on a terminal, a line per file otherwise.</summary>
-    sealed class Progress(TextWriter stderr)
-    {
-        readonly Stopwatch clock = Stopwatch.StartNew();
-        TimeSpan lastDrawn;
-
-        public void Report(string file, long received, long size)
-        {
-            bool done = received == size;
-            if (Console.IsErrorRedirected ? !done : !done && clock.Elapsed - lastDrawn < TimeSpan.FromMilliseconds(200)) return;
-            lastDrawn = clock.Elapsed;
-            string line = string.Create(CultureInfo.InvariantCulture,
-                $"pldr: {file}  {received / 1e6:0.0} / {size / 1e6:0.0} MB  {(size > 0 ? 100.0 * received / size : 100):0}%");
-            stderr.Write(Console.IsErrorRedirected ? line + Environment.NewLine : "\r" + line + (done ? Environment.NewLine : ""));
-        }
     }
 }

@@ -26,11 +26,13 @@ sealed class RunOptions
         Description = $"Where to run: {string.Join(", ", PldrDevices.Names)}", DefaultValueFactory = _ => PldrDevices.Cpu, HelpName = "DEVICE",
     };
 
+    public Option<string> Progress { get; } = ProgressOption.Create();
+
     public RunOptions() => Weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "f16", "int8");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { MaxNewTokens, Greedy, Temperature, TopK, TopP, Seed, IgnoreEos, Threads, Weights, Device })
+        foreach (var option in new Option[] { MaxNewTokens, Greedy, Temperature, TopK, TopP, Seed, IgnoreEos, Threads, Weights, Device, Progress })
             command.Add(option);
     }
 
@@ -48,19 +50,21 @@ sealed class RunOptions
         var sampling = result.GetValue(Greedy)
             ? GreedyOnly(result)
             : new SamplingOptions(result.GetValue(Temperature), result.GetValue(TopK), result.GetValue(TopP), result.GetValue(Seed));
-        // The command line keeps the authors' range; the engine also takes 0 (greedy) and above 1.
+        // The command line keeps the authors' range (0, 1]; the engine also takes 0 (greedy) and above 1. The lower
+        // bound, where logits ÷ T overflow, is the engine's own (SamplingOptions.Validate).
         if (!(sampling.Temperature > 0 && sampling.Temperature <= 1)) throw new PldrException($"--temperature must be in (0, 1], got {sampling.Temperature}");
-        if (sampling.Temperature < SamplingOptions.MinTemperature)
-            throw new PldrException($"--temperature must be at least {SamplingOptions.MinTemperature} (logits ÷ T overflow below it; --greedy is the limit T → 0), got {sampling.Temperature}");
-        sampling.Validate();
+        try { sampling.Validate(); }
+        catch (PldrException e) { throw new PldrException("--" + e.Message, e); }
         return sampling;
     }
 
-    /// <summary>Loads the checkpoint on the device that <see cref="Check"/> accepted.</summary>
-    public IPldrModel Load(ParseResult result, PldrModelInfo info, string directory)
+    /// <summary>Loads the checkpoint on the device that <see cref="Check"/> accepted (on the CPU with --progress).</summary>
+    public IPldrModel Load(ParseResult result, PldrModelInfo info, string directory, TextWriter stderr)
     {
         string device = result.GetValue(Device)!;
-        return device == PldrDevices.Cpu ? info.Load(directory, Precision(result)) : PldrDevices.Find(device)!(info, directory);
+        if (device != PldrDevices.Cpu) return PldrDevices.Find(device)!(info, directory);
+        using var progress = ProgressOption.Start(result, Progress, stderr, "loading " + Path.Combine(directory, "model.safetensors"));
+        return info.Load(directory, Precision(result), progress);
     }
 
     WeightPrecision? Precision(ParseResult result) => result.GetValue(Weights) switch

@@ -54,10 +54,15 @@ public interface IPldrModel
 }
 
 /// <summary>What the command line needs to know about a compiled spec without loading it.</summary>
-public sealed record PldrModelInfo(string TypeName, PldrConfig Config, Func<string, Kernels.WeightPrecision?, IPldrModel> Loader, int EosToken)
+public sealed record PldrModelInfo(string TypeName, PldrConfig Config,
+    Func<string, Kernels.WeightPrecision?, IProgress<CheckpointProgress>?, IPldrModel> Loader, int EosToken)
 {
-    /// <summary>Loads a checkpoint folder of this shape; weight matrices as stored unless a precision is given.</summary>
-    public IPldrModel Load(string directory, Kernels.WeightPrecision? precision = null) => Loader(directory, precision);
+    /// <summary>
+    /// Loads a checkpoint folder of this shape; weight matrices as stored unless a precision is given, and
+    /// <paramref name="progress"/> told how many bytes of weights have been read.
+    /// </summary>
+    public IPldrModel Load(string directory, Kernels.WeightPrecision? precision = null, IProgress<CheckpointProgress>? progress = null) =>
+        Loader(directory, precision, progress);
 
     public string Name => TypeName[(TypeName.LastIndexOf('.') + 1)..];
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using PldrGen.Runtime;
+using PldrGen.Runtime.Engine;
 
 namespace PldrGen.Server;
 
@@ -28,7 +29,7 @@ static class ApiErrors
         catch (Exception e) when (!http.Response.HasStarted)
         {
             var (status, type, code) = Refusal(e);
-            if (e is ServerBusyException) http.Response.Headers.RetryAfter = "1";
+            if (e is EngineQueueFullException) http.Response.Headers.RetryAfter = "1";
             string? param = (e as ApiException)?.Param;
             await Write(http, status, new ErrorDetail(Message(e), type, param, (e as ApiException)?.Code ?? code));
         }
@@ -43,7 +44,7 @@ static class ApiErrors
     static (int Status, string Type, string? Code) Refusal(Exception e) => e switch
     {
         ApiException api => (api.Status, api.Status == 401 ? "authentication_error" : api.Status == 404 ? "not_found_error" : "invalid_request_error", null),
-        ServerBusyException => (StatusCodes.Status503ServiceUnavailable, "server_busy", "queue_full"),
+        EngineQueueFullException => (StatusCodes.Status503ServiceUnavailable, "server_busy", "queue_full"),
         BadHttpRequestException bad => (bad.StatusCode, "invalid_request_error", bad.StatusCode == 413 ? "body_too_large" : null),
         JsonException or PldrException => (StatusCodes.Status400BadRequest, "invalid_request_error", null),
         _ => (StatusCodes.Status500InternalServerError, "server_error", null),
@@ -53,7 +54,7 @@ static class ApiErrors
     {
         JsonException json => JsonMessage(json),
         BadHttpRequestException { StatusCode: 413 } => "request body is larger than the server's limit",
-        ApiException or ServerBusyException or BadHttpRequestException or PldrException => FirstLine(e.Message),
+        ApiException or EngineQueueFullException or BadHttpRequestException or PldrException => FirstLine(e.Message),
         _ => $"internal error ({e.GetType().Name}: {FirstLine(e.Message)}); please report it",
     };
 

@@ -18,22 +18,30 @@ static class ChatEndpoint
         int n = RequestReader.Choices(request.N, 1, served);
         int maxTokens = RequestReader.MaxTokens(request.MaxCompletionTokens ?? request.MaxTokens, served.ContextSize, "max_completion_tokens");
         if (maxTokens == 0) throw new ApiException(400, "max_completion_tokens: must be ≥ 1", "max_completion_tokens");
-        if (request.TopLogprobs is < 0 or > TokenLogProbs.MaxTop)
-            throw new ApiException(400, $"top_logprobs: must be in 0..{TokenLogProbs.MaxTop}, got {request.TopLogprobs}", "top_logprobs");
+        if (request.TopLogprobs is < 0 or > GenerateOptions.MaxTopLogProbs)
+            throw new ApiException(400, $"top_logprobs: must be in 0..{GenerateOptions.MaxTopLogProbs}, got {request.TopLogprobs}", "top_logprobs");
         if (request.TopLogprobs is not null && !request.Logprobs) throw new ApiException(400, "top_logprobs: needs logprobs true", "top_logprobs");
         var sampling = RequestReader.Sampling(request);
-        var sequence = new SequenceRequest(prompt, maxTokens, sampling, [.. RequestReader.Stops(request.Stop), .. ChatPrompt.Stops], request.IgnoreEos,
-            request.Logprobs ? request.TopLogprobs ?? 0 : null, RequestReader.G(request.Pldr, served));
-        var sequences = Enumerable.Range(0, n).Select(i => sequence with { Sampling = CompletionsEndpoint.ForChoice(sampling, i) }).ToList();
+        var options = new GenerateOptions
+        {
+            MaxTokens = maxTokens,
+            Sampling = sampling,
+            Stop = [.. RequestReader.Stops(request.Stop), .. ChatPrompt.Stops],
+            IgnoreEos = request.IgnoreEos,
+            LogProbs = request.Logprobs,
+            TopLogProbs = request.Logprobs ? request.TopLogprobs ?? 0 : 0,
+            G = RequestReader.G(request.Pldr, served),
+        };
+        var sequences = Enumerable.Range(0, n).Select(i => new SequenceRequest(prompt, options with { Sampling = CompletionsEndpoint.ForChoice(sampling, i) })).ToList();
         string id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var run = SequenceSet.RunAsync(served, sequences, http.RequestAborted);
-        var tokenizer = served.Generator.Tokenizer;
+        var tokenizer = served.Tokenizer;
         var cancel = http.RequestAborted;
 
         if (!request.Stream)
         {
-            var tokens = sequences.Select(_ => new List<SequenceToken>()).ToArray();
+            var tokens = sequences.Select(_ => new List<GeneratedToken>()).ToArray();
             await foreach (var e in run) tokens[e.Index].Add(e.Token);
             var choices = tokens.Select((t, i) => new ChatChoice(i, new ChatReply("assistant", Reply(t)),
                 request.Logprobs ? new ChatLogprobs([.. t.Select(token => Logprob(tokenizer, token))]) : null, CompletionsEndpoint.FinishText(t[^1].Finish))).ToList();
@@ -75,10 +83,10 @@ static class ChatEndpoint
     }
 
     /// <summary>The reply's text: the model continues "Assistant:", so its first space is the separator, not content.</summary>
-    static string Reply(List<SequenceToken> tokens) => string.Concat(tokens.Select(t => t.Text)).TrimStart(' ');
+    static string Reply(List<GeneratedToken> tokens) => string.Concat(tokens.Select(t => t.Text)).TrimStart(' ');
 
-    static ChatTokenLogprob Logprob(PldrTokenizer tokenizer, SequenceToken token) => new(token.Text, token.Score!.LogProb, Bytes(token.Text),
-        [.. token.Score.Top.Select(t => Alternative(tokenizer.TokenText(t.Id), t.LogProb))]);
+    static ChatTokenLogprob Logprob(PldrTokenizer tokenizer, GeneratedToken token) => new(token.Text, token.LogProb!.Value, Bytes(token.Text),
+        [.. (token.TopLogProbs ?? []).Select(t => Alternative(tokenizer.TokenText(t.Id), t.LogProb))]);
 
     static ChatTopLogprob Alternative(string text, float logprob) => new(text, logprob, Bytes(text));
 

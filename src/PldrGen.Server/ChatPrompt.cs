@@ -1,34 +1,23 @@
-using System.Text;
 using System.Text.Json;
+using PldrGen.Runtime.Chat;
 
 namespace PldrGen.Server;
 
 /// <summary>
-/// PLDR-LLMs are base models and ship no chat template, so the chat endpoint writes the conversation as plain text:
-/// each message as <c>Role: content</c> (System, User, Assistant) separated by blank lines, ending with
-/// <c>Assistant:</c> for the model to continue. Generation also stops at the next <c>\nUser:</c> or <c>\nSystem:</c>,
-/// where a base model would begin writing the other side of the dialogue.
+/// The chat endpoint's messages in the runtime's prompt format for base models (<see cref="BaseModelChat"/>: one
+/// place for it, shared with the IChatClient): <c>Role: content</c> paragraphs ending in <c>Assistant:</c>, stopping
+/// at <c>\nUser:</c> or <c>\nSystem:</c>.
 /// </summary>
 static class ChatPrompt
 {
-    public static IReadOnlyList<string> Stops { get; } = ["\nUser:", "\nSystem:"];
+    public static IReadOnlyList<string> Stops => BaseModelChat.Stops;
 
     public static string Format(IReadOnlyList<ChatMessage>? messages)
     {
         if (messages is null || messages.Count == 0) throw new ApiException(400, "messages: required, at least one", "messages");
-        var prompt = new StringBuilder();
-        for (int i = 0; i < messages.Count; i++)
-        {
-            string role = messages[i].Role switch
-            {
-                "system" or "developer" => "System",
-                "user" => "User",
-                "assistant" => "Assistant",
-                var other => throw new ApiException(400, $"messages[{i}].role: '{other}' is not one of system, developer, user, assistant", $"messages[{i}].role"),
-            };
-            prompt.Append(role).Append(": ").Append(Content(messages[i].Content, i)).Append("\n\n");
-        }
-        return prompt.Append("Assistant:").ToString();
+        return BaseModelChat.Prompt(messages.Select((message, i) => new ChatTurn(
+            BaseModelChat.Speaker(message.Role) ?? throw new ApiException(400, $"messages[{i}].role: '{message.Role}' is not one of system, developer, user, assistant", $"messages[{i}].role"),
+            Content(message.Content, i))));
     }
 
     /// <summary>A string, or a list of parts of which only text parts are accepted.</summary>

@@ -20,14 +20,23 @@ static class CompletionsEndpoint
         var prompts = RequestReader.Prompts(request.Prompt, served);
         int n = RequestReader.Choices(request.N, prompts.Count, served);
         int maxTokens = RequestReader.MaxTokens(request.MaxTokens, 16, "max_tokens");
-        if (request.Logprobs is < 0 or > TokenLogProbs.MaxTop)
-            throw new ApiException(400, $"logprobs: must be in 0..{TokenLogProbs.MaxTop}, got {request.Logprobs}", "logprobs");
+        if (request.Logprobs is < 0 or > GenerateOptions.MaxTopLogProbs)
+            throw new ApiException(400, $"logprobs: must be in 0..{GenerateOptions.MaxTopLogProbs}, got {request.Logprobs}", "logprobs");
         if (request.Stream && request.Echo && request.Logprobs is not null)
             throw new ApiException(400, "echo with logprobs scores the whole text at once: use it without stream", "stream");
         var sampling = RequestReader.Sampling(request);
-        var template = new SequenceRequest([], maxTokens, sampling, RequestReader.Stops(request.Stop), request.IgnoreEos, request.Logprobs, RequestReader.G(request.Pldr, served));
+        var options = new GenerateOptions
+        {
+            MaxTokens = maxTokens,
+            Sampling = sampling,
+            Stop = RequestReader.Stops(request.Stop),
+            IgnoreEos = request.IgnoreEos,
+            LogProbs = request.Logprobs is not null,
+            TopLogProbs = request.Logprobs ?? 0,
+            G = RequestReader.G(request.Pldr, served),
+        };
         var sequences = Enumerable.Range(0, prompts.Count * n)
-            .Select(i => template with { Prompt = prompts[i / n], Sampling = ForChoice(sampling, i % n) }).ToList();
+            .Select(i => new SequenceRequest(prompts[i / n], options with { Sampling = ForChoice(sampling, i % n) })).ToList();
         var reply = new Reply(served, request, "cmpl-" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         var run = SequenceSet.RunAsync(served, maxTokens == 0 ? [] : sequences, http.RequestAborted);
         if (request.Stream) await StreamAsync(http, reply, sequences, run);
@@ -35,11 +44,11 @@ static class CompletionsEndpoint
     }
 
     /// <summary>Choice j of a seeded request uses seed + j, so n choices differ and choice 0 repeats the seed alone.</summary>
-    internal static Sampling ForChoice(Sampling sampling, int choice) => sampling.Seed is { } seed ? sampling with { Seed = unchecked(seed + choice) } : sampling;
+    internal static SamplingOptions ForChoice(SamplingOptions sampling, int choice) => sampling.Seed is { } seed ? sampling with { Seed = unchecked(seed + choice) } : sampling;
 
     static async Task CompleteAsync(HttpContext http, Reply reply, List<SequenceRequest> sequences, IAsyncEnumerable<SequenceEvent> run)
     {
-        var tokens = sequences.Select(_ => new List<SequenceToken>()).ToArray();
+        var tokens = sequences.Select(_ => new List<GeneratedToken>()).ToArray();
         await foreach (var e in run) tokens[e.Index].Add(e.Token);
         var choices = new CompletionChoice[sequences.Count];
         for (int i = 0; i < choices.Length; i++) choices[i] = await reply.ChoiceAsync(i, sequences[i], tokens[i], http.RequestAborted);
@@ -57,7 +66,7 @@ static class CompletionsEndpoint
         if (reply.Request.Echo)
             for (int i = 0; i < sequences.Count; i++)
             {
-                string prompt = string.Concat(Pieces(reply.Served.Generator.Tokenizer, sequences[i].Prompt));
+                string prompt = string.Concat(Pieces(reply.Served.Tokenizer, sequences[i].Prompt));
                 offsets[i] = prompt.Length;
                 await Sse.WriteAsync(http.Response, reply.Response([new CompletionChoice(i, prompt, null, null)], null), ServerJson.Default.CompletionResponse, cancel);
             }
@@ -67,7 +76,7 @@ static class CompletionsEndpoint
             {
                 var (index, token) = events.Current;
                 counts[index]++;
-                var logprobs = token.Score is { } score ? new LogprobList(reply.Served.Generator.Tokenizer, offsets[index]).Add(token.Text, score.LogProb, score.Top).Result : null;
+                var logprobs = token.LogProb is { } logprob ? new LogprobList(reply.Served.Tokenizer, offsets[index]).Add(token.Text, logprob, token.TopLogProbs ?? []).Result : null;
                 offsets[index] += token.Text.Length;
                 var choice = new CompletionChoice(index, token.Text, logprobs, FinishText(token.Finish)) { TokenIds = reply.Request.ReturnTokenIds ? [token.Id] : null };
                 await Sse.WriteAsync(http.Response, reply.Response([choice], null), ServerJson.Default.CompletionResponse, cancel);
@@ -78,7 +87,7 @@ static class CompletionsEndpoint
             await Sse.ErrorAsync(http.Response, e, cancel);
             return;
         }
-        if (sequences[0].MaxTokens == 0)
+        if (sequences[0].Options.MaxTokens == 0)
             for (int i = 0; i < sequences.Count; i++)
                 await Sse.WriteAsync(http.Response, reply.Response([new CompletionChoice(i, "", null, "length")], null), ServerJson.Default.CompletionResponse, cancel);
         if (reply.Request.StreamOptions?.IncludeUsage == true)
@@ -90,16 +99,17 @@ static class CompletionsEndpoint
     }
 
     /// <summary>Prompt tokens once per prompt (not per choice), as OpenAI counts them.</summary>
-    static Usage Usage(List<SequenceRequest> sequences, List<SequenceToken>[] tokens, int choices)
+    static Usage Usage(List<SequenceRequest> sequences, List<GeneratedToken>[] tokens, int choices)
     {
         int prompt = sequences.Where((_, i) => i % choices == 0).Sum(s => s.Prompt.Length), completion = tokens.Sum(t => t.Count);
         return new Usage(prompt, completion, prompt + completion);
     }
 
-    internal static string? FinishText(FinishReason? finish) => finish switch
+    /// <summary>OpenAI's finish_reason: <c>stop</c> (end token or stop string), <c>length</c> (max_tokens or the context), or none yet.</summary>
+    internal static string? FinishText(GenerateFinish? finish) => finish?.Reason switch
     {
-        FinishReason.Stop => "stop",
-        FinishReason.Length => "length",
+        StopReason.EndToken or StopReason.StopString => "stop",
+        StopReason.Length or StopReason.ContextFull => "length",
         _ => null,
     };
 
@@ -120,28 +130,28 @@ static class CompletionsEndpoint
         public CompletionResponse Response(IReadOnlyList<CompletionChoice> choices, Usage? usage) =>
             new(Id, "text_completion", Created, Served.Name, choices, usage);
 
-        public async Task<CompletionChoice> ChoiceAsync(int index, SequenceRequest sequence, List<SequenceToken> tokens, CancellationToken cancel)
+        public async Task<CompletionChoice> ChoiceAsync(int index, SequenceRequest sequence, List<GeneratedToken> tokens, CancellationToken cancel)
         {
-            var tokenizer = Served.Generator.Tokenizer;
+            var tokenizer = Served.Tokenizer;
             string completion = string.Concat(tokens.Select(t => t.Text));
-            var finish = sequence.MaxTokens == 0 ? "length" : FinishText(tokens[^1].Finish);
+            var finish = sequence.Options.MaxTokens == 0 ? "length" : FinishText(tokens[^1].Finish);
             int[]? ids = Request.ReturnTokenIds ? [.. tokens.Select(t => t.Id)] : null;
             if (!Request.Echo)
             {
                 CompletionLogprobs? generated = null;
-                if (sequence.TopLogprobs is not null)
+                if (sequence.Options.LogProbs)
                 {
                     var list = new LogprobList(tokenizer, 0);
-                    foreach (var t in tokens) list.Add(t.Text, t.Score!.LogProb, t.Score.Top);
+                    foreach (var t in tokens) list.Add(t.Text, t.LogProb, t.TopLogProbs ?? []);
                     generated = list.Result;
                 }
                 return new CompletionChoice(index, completion, generated, finish) { TokenIds = ids };
             }
             var pieces = Pieces(tokenizer, sequence.Prompt);
             string text = string.Concat(pieces) + completion;
-            if (sequence.TopLogprobs is not { } top) return new CompletionChoice(index, text, null, finish) { TokenIds = ids };
+            if (!sequence.Options.LogProbs) return new CompletionChoice(index, text, null, finish) { TokenIds = ids };
             int[] all = [.. sequence.Prompt, .. tokens.Select(t => t.Id)];
-            var scores = await Served.Generator.ScoreAsync(all, top, sequence.G, cancel);
+            var scores = await Served.Engine.ScoreAsync(all, sequence.Options.TopLogProbs, sequence.Options.G, cancel);
             var echoed = new LogprobList(tokenizer, 0).Add(pieces[0], null, null);
             var texts = pieces.Skip(1).Concat(tokens.Select(t => t.Text)).ToList();
             for (int t = 0; t < scores.Length; t++) echoed.Add(texts[t], scores[t].LogProb, scores[t].Top);

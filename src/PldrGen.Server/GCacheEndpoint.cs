@@ -16,7 +16,7 @@ static class GCacheEndpoint
         served.CheckModel(request.Model);
         var prompts = RequestReader.Prompts(request.Prompt, served);
         if (prompts.Count != 1) throw new ApiException(400, $"prompt: one prompt per G-cache, got {prompts.Count}", "prompt");
-        var cache = await served.Generator.PrefillGCacheAsync(prompts[0], http.RequestAborted);
+        var cache = await served.Engine.CaptureGCacheAsync(prompts[0], http.RequestAborted);
         // GCache writes files; a temporary one keeps a single definition of the format.
         string file = Path.Combine(Path.GetTempPath(), $"pldr-gcache-{Guid.NewGuid():N}.safetensors");
         try

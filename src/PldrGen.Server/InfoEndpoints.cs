@@ -9,15 +9,15 @@ static class InfoEndpoints
     public static Task ModelsAsync(HttpContext http)
     {
         var served = http.RequestServices.GetRequiredService<ServedModel>();
-        var card = new ModelCard(served.Name, "model", served.Created, "pldrgen", served.ContextSize, served.Generator.Slots);
+        var card = new ModelCard(served.Name, "model", served.Created, "pldrgen", served.ContextSize, served.Engine.Options.Slots);
         return http.Response.WriteAsJsonAsync(new ModelList("list", [card]), ServerJson.Default.ModelList);
     }
 
     /// <summary>Slots free and busy and the queue, so a load balancer or a test can see that nothing leaked.</summary>
     public static Task HealthAsync(HttpContext http)
     {
-        var g = http.RequestServices.GetRequiredService<ServedModel>().Generator;
-        return http.Response.WriteAsJsonAsync(new Health("ok", g.Slots, g.SlotsBusy, g.Queued, g.QueueLimit), ServerJson.Default.Health);
+        var engine = http.RequestServices.GetRequiredService<ServedModel>().Engine;
+        return http.Response.WriteAsJsonAsync(new Health("ok", engine.Options.Slots, engine.SlotsBusy, engine.Queued, engine.Options.QueueCapacity), ServerJson.Default.Health);
     }
 
     public static async Task PlaygroundAsync(HttpContext http)

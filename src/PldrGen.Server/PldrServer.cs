@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using PldrGen.Runtime;
-using PldrGen.Runtime.Text;
+using PldrGen.Runtime.Engine;
 
 namespace PldrGen.Server;
 
@@ -37,8 +37,10 @@ public static class PldrServer
         var address = ListenAddress(options);
         var tokenizerPath = Path.Combine(options.ModelDirectory, "tokenizer.model");
         if (!File.Exists(tokenizerPath)) throw new PldrException($"{tokenizerPath}: not found; the server needs the model's tokenizer");
-        if (options.QueueLimit < 0) throw new PldrException($"queue limit must be ≥ 0, got {options.QueueLimit}");
-        var served = new ServedModel(options, new ModelPoolGenerator(options.Model, options.ModelDirectory, PldrTokenizer.Load(tokenizerPath), options.Slots, options.QueueLimit));
+        // One model, its weights shared by every slot; one decode step advances every running sequence.
+        var engineOptions = new EngineOptions { Slots = options.Slots, QueueCapacity = options.QueueLimit };
+        engineOptions.Validate();
+        var served = new ServedModel(options, PldrEngine.Load(options.Model, options.ModelDirectory, engineOptions));
 
         // The content root is the program's folder, not the working directory, and nothing is watched for changes:
         // started from /, the default would watch the whole file system for appsettings.json.

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using PldrGen.Runtime.Generation;
 
 namespace PldrGen.Server;
 
@@ -40,7 +41,7 @@ static class RequestReader
     public static int[] Text(string text, ServedModel served, string field)
     {
         if (text.Length > MaxPromptChars) throw new ApiException(413, $"{field}: {text.Length} characters, more than the limit of {MaxPromptChars}", field);
-        return served.Generator.Tokenizer.EncodePrompt(text);
+        return served.Tokenizer.EncodePrompt(text);
     }
 
     static int[] Ids(JsonElement ids, ServedModel served)
@@ -74,9 +75,16 @@ static class RequestReader
         return stops;
     }
 
-    public static Sampling Sampling(SamplingFields f)
+    /// <summary>OpenAI's sampling fields (its defaults: temperature 1, top_p 1) and llama.cpp's, each checked by name.</summary>
+    public static SamplingOptions Sampling(SamplingFields f)
     {
-        var s = new Sampling(f.Temperature ?? 1, f.TopP ?? 1, f.TopK ?? 0, f.MinP ?? 0, f.RepetitionPenalty ?? 1, f.PresencePenalty ?? 0, f.FrequencyPenalty ?? 0, f.Seed);
+        var s = new SamplingOptions(f.Temperature ?? 1, f.TopK ?? 0, f.TopP ?? 1, f.Seed)
+        {
+            MinP = f.MinP ?? 0,
+            RepetitionPenalty = f.RepetitionPenalty ?? 1,
+            PresencePenalty = f.PresencePenalty ?? 0,
+            FrequencyPenalty = f.FrequencyPenalty ?? 0,
+        };
         if (!(s.Temperature >= 0 && float.IsFinite(s.Temperature))) throw new ApiException(400, $"temperature: must be ≥ 0, got {s.Temperature}", "temperature");
         if (!(s.TopP > 0 && s.TopP <= 1)) throw new ApiException(400, $"top_p: must be in (0, 1], got {s.TopP}", "top_p");
         if (s.TopK < 0) throw new ApiException(400, $"top_k: must be ≥ 0 (0 = off), got {s.TopK}", "top_k");
@@ -105,17 +113,17 @@ static class RequestReader
     }
 
     /// <summary>The PLDR extension <c>pldr</c>: which G_LM the sequence uses (a named G-cache implies g_policy g_cache).</summary>
-    public static GSource G(PldrOptions? pldr, ServedModel served)
+    public static GPolicy G(PldrOptions? pldr, ServedModel served)
     {
         string policy = pldr?.GPolicy ?? (pldr?.GCache is null ? "own" : "g_cache");
         if (policy != "g_cache" && pldr?.GCache is not null)
             throw new ApiException(400, $"pldr.g_cache: only with g_policy g_cache, not {policy}", "pldr.g_cache");
         return policy switch
         {
-            "own" => GSource.Own,
-            "first_of_group" => pldr!.Group is { Length: > 0 } group ? new GSource.FirstOfGroup(group)
+            "own" => GPolicy.OwnPrefill,
+            "first_of_group" => pldr!.Group is { Length: > 0 } group ? served.Group(group)
                 : throw new ApiException(400, "pldr.group: g_policy first_of_group needs a group name", "pldr.group"),
-            "g_cache" => pldr!.GCache is { } name && served.GCaches.TryGetValue(name, out var cache) ? new GSource.Cached(name, cache)
+            "g_cache" => pldr!.GCache is { } name && served.GCaches.TryGetValue(name, out var cache) ? GPolicy.FromCache(cache)
                 : throw new ApiException(400, $"pldr.g_cache: no G-cache named '{pldr.GCache}' (this server was started with: {string.Join(", ", served.GCaches.Keys.DefaultIfEmpty("none"))})", "pldr.g_cache"),
             _ => throw new ApiException(400, $"pldr.g_policy: '{policy}' is not one of own, first_of_group, g_cache", "pldr.g_policy"),
         };

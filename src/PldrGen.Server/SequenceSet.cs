@@ -1,15 +1,19 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using PldrGen.Runtime.Generation;
 
 namespace PldrGen.Server;
 
+/// <summary>One sequence a request asks for: its prompt's token ids and what the engine does with them.</summary>
+sealed record SequenceRequest(int[] Prompt, GenerateOptions Options);
+
 /// <summary>A token of sequence <see cref="Index"/> in a request's set of sequences.</summary>
-readonly record struct SequenceEvent(int Index, SequenceToken Token);
+readonly record struct SequenceEvent(int Index, GeneratedToken Token);
 
 /// <summary>
-/// Runs a request's sequences (prompts × n) at once and merges their tokens in the order they come. The first
-/// failure ends the set and cancels the rest; each sequence's timings go to the metrics.
+/// Runs a request's sequences (prompts × n) on the engine at once and merges their tokens in the order they come.
+/// The first failure ends the set and cancels the rest; each sequence's timings go to the metrics.
 /// </summary>
 static class SequenceSet
 {
@@ -26,7 +30,7 @@ static class SequenceSet
         finally
         {
             stop.Cancel();
-            await Task.WhenAll(pumps); // every sequence has left its slot before the request ends
+            await Task.WhenAll(pumps); // every sequence has finished or been cancelled (its slot is free by the engine's next step)
         }
     }
 
@@ -36,7 +40,7 @@ static class SequenceSet
         int generated = 0;
         try
         {
-            await foreach (var token in served.Generator.GenerateAsync(request, cancel))
+            await foreach (var token in served.Engine.GenerateAsync(request.Prompt, request.Options, cancel))
             {
                 if (generated++ == 0) first = Stopwatch.GetTimestamp();
                 events.TryWrite(new SequenceEvent(index, token));

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using PldrGen.Runtime.Engine;
 
 namespace PldrGen.Server;
 
@@ -16,16 +17,16 @@ sealed class ServerMetrics : IDisposable
     /// <summary>Buckets from 0.1 ms to 30 s: a decode step on the demo model is ~0.1 ms, a long prefill seconds.</summary>
     static readonly InstrumentAdvice<double> Seconds = new() { HistogramBucketBoundaries = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30] };
 
-    public ServerMetrics(ITextGenerator generator)
+    public ServerMetrics(PldrEngine engine)
     {
         _promptTokens = _meter.CreateCounter<long>("pldr.prompt_tokens", "{token}", "Prompt tokens prefilled");
         _generatedTokens = _meter.CreateCounter<long>("pldr.generated_tokens", "{token}", "Tokens generated");
         _requests = _meter.CreateCounter<long>("pldr.requests", "{request}", "Requests finished, by endpoint and outcome");
         _firstToken = _meter.CreateHistogram("pldr.time_to_first_token", "s", "From a sequence's request to its first token", advice: Seconds);
         _perToken = _meter.CreateHistogram("pldr.time_per_output_token", "s", "Between consecutive tokens of a sequence", advice: Seconds);
-        _meter.CreateObservableGauge("pldr.slots", () => generator.Slots, "{slot}", "Sequences that can run at once");
-        _meter.CreateObservableGauge("pldr.slots_busy", () => generator.SlotsBusy, "{slot}", "Slots running a sequence");
-        _meter.CreateObservableGauge("pldr.queue_depth", () => generator.Queued, "{request}", "Requests waiting for a slot");
+        _meter.CreateObservableGauge("pldr.slots", () => engine.Options.Slots, "{slot}", "Sequences that can run at once");
+        _meter.CreateObservableGauge("pldr.slots_busy", () => engine.SlotsBusy, "{slot}", "Slots running a sequence");
+        _meter.CreateObservableGauge("pldr.queue_depth", () => engine.Queued, "{request}", "Requests waiting for a slot");
     }
 
     public void Sequence(int promptTokens, int generatedTokens, TimeSpan firstToken, TimeSpan decode)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Http;
+using PldrGen.Runtime.Engine;
 
 namespace PldrGen.Server;
 
@@ -29,7 +30,7 @@ static class Sse
 
     /// <summary>An error after the stream began: OpenAI's error body as one more event.</summary>
     public static Task ErrorAsync(HttpResponse response, Exception e, CancellationToken cancel) =>
-        WriteAsync(response, new ErrorBody(new ErrorDetail(e.Message.Split('\n')[0], e is ServerBusyException ? "server_busy" : "invalid_request_error", null, null)),
+        WriteAsync(response, new ErrorBody(new ErrorDetail(e.Message.Split('\n')[0], e is EngineQueueFullException ? "server_busy" : "invalid_request_error", null, null)),
             ServerJson.Default.ErrorBody, cancel);
 
     public static async Task DoneAsync(HttpResponse response, CancellationToken cancel)

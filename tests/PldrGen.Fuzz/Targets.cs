@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.Text;
 using PldrGen.Generator;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Checkpoints;
+using PldrGen.Runtime.Checkpoints.Torch;
 using PldrGen.Runtime.Text;
 
 namespace PldrGen.Fuzz;
@@ -29,6 +30,53 @@ static class Targets
         .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
     static string RepoFile(params string[] parts) => Path.Combine([Repo, .. parts]);
     static string Demo(string file) => RepoFile("models", "pldr-tiny-pydoc", file);
+    // The shipped specs and the test fixtures' specs, ordered by file name (the order they had in one folder).
+    static IEnumerable<string> SpecSeeds() =>
+        new[] { RepoFile("specs"), RepoFile("tests", "specs") }.SelectMany(d => Directory.GetFiles(d, "*.pldr.yaml")).OrderBy(Path.GetFileName, StringComparer.Ordinal);
+    static string Pth(string file) => RepoFile("tests", "fixtures", "pth", file);
+
+    static void ReadStateDict(string path)
+    {
+        using var file = TorchFile.Open(path);
+        foreach (var (name, tensor) in file.StateDict()) tensor.ToFloat32(name);
+    }
+
+    const string PthPickle = "odd-v510/data.pkl";
+
+    static Dictionary<string, byte[]> ZipEntries(string path)
+    {
+        using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+        return zip.Entries.ToDictionary(e => e.FullName, e =>
+        {
+            using var stream = e.Open();
+            var bytes = new MemoryStream();
+            stream.CopyTo(bytes);
+            return bytes.ToArray();
+        });
+    }
+
+    /// <summary>
+    /// A mutated data.pkl inside an otherwise intact torch zip (the smallest fixture checkpoint's storages, stored
+    /// as torch.save stores them): most whole-file mutations land in tensor bytes or the zip's bookkeeping, these all
+    /// reach the unpickler with its storages in place.
+    /// </summary>
+    static Func<string, Result> PthPickleRun()
+    {
+        var entries = ZipEntries(Pth("odd-v510.pth"));
+        return path =>
+        {
+            string pth = path + ".pth";
+            using (var zip = System.IO.Compression.ZipFile.Open(pth, System.IO.Compression.ZipArchiveMode.Create))
+                foreach (var (name, bytes) in entries)
+                {
+                    using var stream = zip.CreateEntry(name, System.IO.Compression.CompressionLevel.NoCompression).Open();
+                    stream.Write(name == PthPickle ? File.ReadAllBytes(path) : bytes);
+                }
+            try { return Refusal(() => ReadStateDict(pth)); }
+            finally { File.Delete(pth); }
+        };
+    }
+
     static IEnumerable<string> FixtureModels => Directory.GetDirectories(RepoFile("tests", "fixtures", "models")).Order(StringComparer.Ordinal).Append(Demo(""));
 
     static readonly string[] JsonTokens =
@@ -60,8 +108,25 @@ static class Targets
                 tokenizer.Decode(tokenizer.Encode("The import statement, \u2581 x\u00A0\uFB01 =====  \U0001F600 \u0007"));
             })),
         new("tokenizer-text", "text.txt", TextSeeds(), ["\u2581", "\uFFFD", "\u00A0", "\u200B", "\uFB01", "\r\n", " ", "\0", "\U0001F600", "[SEP]", "=====", "<0x41>"], TextRun()),
-        new("spec", "test.pldr.yaml", [.. Directory.GetFiles(RepoFile("specs"), "*.pldr.yaml").Order(StringComparer.Ordinal).Select(File.ReadAllBytes)], YamlTokens, SpecRun),
+        new("spec", "test.pldr.yaml", [.. SpecSeeds().Select(File.ReadAllBytes)], YamlTokens, SpecRun),
+        new("pth", "model.pth", [File.ReadAllBytes(Pth("odd-v510.pth"))], PickleTokens, path => Refusal(() => ReadStateDict(path))),
+        new("pth-pickle", "data.pkl", [ZipEntries(Pth("odd-v510.pth"))[PthPickle]], PickleTokens, PthPickleRun()),
+        new("pkl", "predefined_G_LM.pkl", [File.ReadAllBytes(Pth("tiny-v510G-external.G_LM.pkl"))], PickleTokens, path => Refusal(() =>
+        {
+            using var file = TorchFile.Open(path);
+            file.PredefinedG();
+        })),
     ];
+
+    // Pickle opcodes with their arguments (as UTF-8: the Latin-1 ones become two bytes, themselves a mutation), the
+    // globals a checkpoint names and some it must refuse, and zip signatures.
+    static readonly string[] PickleTokens =
+        ["\u0080\u0002", "}", "]", "(", ")", "t", "R", "b", "s", "u", "e", "a", ".", "0", "2", "N", "\u0088", "\u0089", "\u0085", "\u0086", "\u0087",
+         "K\u00ff", "M\u00ff\u00ff", "J\u00ff\u00ff\u00ff\u007f", "\u008a\u0008\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u007f", "X\u00ff\u00ff\u00ff\u007f",
+         "B\u00ff\u00ff\u00ff\u007f", "C\u00ff", "q\u0000", "h\u0000", "r\u00ff\u00ff\u00ff\u00ff", "j\u00ff\u00ff\u00ff\u00ff", "Q", "\u0094", "\u0095\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u00ff\u007f",
+         "ctorch._utils\n_rebuild_tensor_v2\n", "ctorch._utils\n_rebuild_parameter\n", "ccollections\nOrderedDict\n", "ctorch\nFloatStorage\n",
+         "ctorch\nBFloat16Storage\n", "ctorch\nHalfStorage\n", "ctorch.storage\n_load_from_bytes\n", "cos\nsystem\n", "cbuiltins\neval\n",
+         "X\u0007\u0000\u0000\u0000storage", "model_state_dict", "PK\u0003\u0004", "PK\u0001\u0002", "PK\u0005\u0006", "archive/data.pkl", "archive/data/0"];
 
     /// <summary>A clean refusal is a PldrException; any other exception is a bad outcome.</summary>
     static Result Refusal(Action run)

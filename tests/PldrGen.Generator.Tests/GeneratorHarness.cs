@@ -12,8 +12,9 @@ static class GeneratorHarness
     // C# 13, not the SDK's 14: generated code must also compile for a consumer that pins an older LangVersion.
     public static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.CSharp13);
 
-    static readonly string RepoRoot = Metadata("RepoRoot");
-    public static readonly string SpecsDirectory = Path.Combine(RepoRoot, "specs");
+    public static readonly string RepoRoot = Metadata("RepoRoot");
+    /// <summary>The shipped specs and the test fixtures' specs.</summary>
+    public static readonly string[] SpecDirectories = [Path.Combine(RepoRoot, "specs"), Path.Combine(RepoRoot, "tests", "specs")];
     public static readonly string BaselinesDirectory = Path.Combine(Metadata("ProjectDirectory"), "Baselines");
 
     /// <summary>Spec paths as the generator sees them: fixed, so diagnostics and output do not depend on the machine.</summary>

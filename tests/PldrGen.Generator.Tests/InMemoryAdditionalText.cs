@@ -13,7 +13,7 @@ sealed class InMemoryAdditionalText(string path, string? text) : AdditionalText
 
     public override SourceText? GetText(CancellationToken cancellationToken = default) => _text;
 
-    /// <summary>A spec from the repository's specs/ folder, under a machine-independent path.</summary>
+    /// <summary>A spec from the repository's specs/ or tests/specs/ folder, under a machine-independent path.</summary>
     public static InMemoryAdditionalText FromSpecs(string fileName) =>
-        new(GeneratorHarness.SpecPath(fileName), File.ReadAllText(System.IO.Path.Combine(GeneratorHarness.SpecsDirectory, fileName)));
+        new(GeneratorHarness.SpecPath(fileName), File.ReadAllText(GeneratorHarness.SpecDirectories.Select(d => System.IO.Path.Combine(d, fileName)).First(File.Exists)));
 }

@@ -3,11 +3,11 @@ using static PldrGen.Generator.Tests.GeneratorHarness;
 
 namespace PldrGen.Generator.Tests;
 
-/// <summary>Every spec the repository ships generates cleanly, alone and all together.</summary>
+/// <summary>Every spec of the repository (shipped and test fixtures) generates cleanly, alone and all together.</summary>
 public class SpecRoundTripTests
 {
     static readonly string[] SpecFiles =
-        [.. Directory.GetFiles(SpecsDirectory, "*" + PldrGenerator.SpecSuffix).Select(path => Path.GetFileName(path)).Order(StringComparer.Ordinal)];
+        [.. SpecDirectories.SelectMany(d => Directory.GetFiles(d, "*" + PldrGenerator.SpecSuffix)).Select(path => Path.GetFileName(path)).Order(StringComparer.Ordinal)];
 
     public static TheoryData<string> Specs => new(SpecFiles);
 
@@ -35,8 +35,8 @@ public class SpecRoundTripTests
 public class SpecFromConfigTests
 {
     public static TheoryData<string> Configs => new(
-        Directory.GetFiles(Path.Combine(SpecsDirectory, "..", "tests", "fixtures", "models"), "config.json", SearchOption.AllDirectories)
-            .Append(Path.Combine(SpecsDirectory, "..", "models", "pldr-tiny-pydoc", "config.json"))
+        Directory.GetFiles(Path.Combine(RepoRoot, "tests", "fixtures", "models"), "config.json", SearchOption.AllDirectories)
+            .Append(Path.Combine(RepoRoot, "models", "pldr-tiny-pydoc", "config.json"))
             .Select(Path.GetFullPath).Order(StringComparer.Ordinal));
 
     [Theory]

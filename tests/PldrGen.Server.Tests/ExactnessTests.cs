@@ -84,23 +84,44 @@ public sealed class ExactnessTests(SharedServer shared)
         Assert.Equal(GreedyReference.Tokens(prompt, 20).Length, (int)chunks[^1]["usage"]!["completion_tokens"]!);
     }
 
-    [Fact]
-    public async Task A_named_g_cache_gives_the_tokens_of_pldr_generate_with_that_g_cache()
+    /// <summary>A prompt whose greedy answer the G of <see cref="SharedServer.GCachePrompt"/> changes (many prompts' do not).</summary>
+    const string TransferredPrompt = "Comparisons";
+
+    /// <summary>What <c>pldr generate --greedy --g-cache</c> gives for <see cref="TransferredPrompt"/> under the shared G-cache file.</summary>
+    int[] TransferredReference()
     {
-        string prompt = "Comparisons"; // one whose greedy answer the injected G changes (many prompts' do not)
-        var ids = GreedyReference.Tokenizer.EncodePrompt(prompt);
+        var ids = GreedyReference.Tokenizer.EncodePrompt(TransferredPrompt);
         string dump = Path.Combine(Path.GetTempPath(), $"pldr-server-g-{Guid.NewGuid():N}.safetensors");
-        var run = PldrProgram.Run("generate", "--greedy", "--tokens", string.Join(",", ids), "--max-new-tokens", "16", "--g-cache", shared.GCacheFile, "--dump", dump);
+        var run = PldrProgram.Shipped.Run("generate", "--greedy", "--tokens", string.Join(",", ids), "--max-new-tokens", "16", "--g-cache", shared.GCacheFile, "--dump", dump);
         Assert.Equal(0, run.ExitCode);
         int[] expected;
         using (var file = PldrGen.Runtime.Checkpoints.SafeTensorsFile.Open(dump)) expected = file.ReadInt32("generated.tokens");
         File.Delete(dump);
+        Assert.NotEqual(GreedyReference.Tokens(TransferredPrompt, 16), expected); // the G-cache changes the answer, so the tests can tell
+        return expected;
+    }
 
+    async Task<int[]> GreedyUnderAsync(string prompt, object pldr)
+    {
         var (status, body) = await Json.PostAsync(shared.Server.Http, "/v1/completions",
-            new { prompt, max_tokens = 16, temperature = 0, return_token_ids = true, pldr = new { g_cache = "import" } });
+            new { prompt, max_tokens = 16, temperature = 0, return_token_ids = true, pldr });
         Assert.Equal(200, status);
-        Assert.Equal(expected, Json.Ints(body.GetProperty("choices")[0].GetProperty("token_ids")));
-        Assert.NotEqual(GreedyReference.Tokens(prompt, 16), expected); // the G-cache changes the answer, so the test can tell
+        return Json.Ints(body.GetProperty("choices")[0].GetProperty("token_ids"));
+    }
+
+    [Fact]
+    public async Task A_named_g_cache_gives_the_tokens_of_pldr_generate_with_that_g_cache()
+    {
+        Assert.Equal(TransferredReference(), await GreedyUnderAsync(TransferredPrompt, new { g_cache = "import" }));
+    }
+
+    [Fact]
+    public async Task The_first_prompt_of_a_group_gives_its_g_to_the_next_ones()
+    {
+        var expected = TransferredReference();
+        string group = "group-" + Guid.NewGuid().ToString("N");
+        Assert.Equal(GreedyReference.Tokens(SharedServer.GCachePrompt, 16), await GreedyUnderAsync(SharedServer.GCachePrompt, new { g_policy = "first_of_group", group }));
+        Assert.Equal(expected, await GreedyUnderAsync(TransferredPrompt, new { g_policy = "first_of_group", group }));
     }
 
     [Fact]

@@ -153,6 +153,18 @@ public sealed class ServerLimitTests
     }
 
     [Fact]
+    public async Task Group_names_are_bounded_and_the_ones_kept_stay_usable()
+    {
+        using var server = new ServerProcess();
+        object Body(int group) => new { prompt = "The import statement", max_tokens = 1, pldr = new { g_policy = "first_of_group", group = $"g{group}" } };
+        for (int i = 0; i < 256; i++) Assert.Equal(200, (await Json.PostAsync(server.Http, "/v1/completions", Body(i))).Status);
+        var (status, error) = await Json.PostAsync(server.Http, "/v1/completions", Body(256));
+        Assert.Equal(400, status);
+        Assert.Equal("pldr.group", error.GetProperty("error").GetProperty("param").GetString());
+        Assert.Equal(200, (await Json.PostAsync(server.Http, "/v1/completions", Body(7))).Status);
+    }
+
+    [Fact]
     public async Task With_an_api_key_every_request_needs_the_bearer_token()
     {
         using var server = new ServerProcess("--api-key", "s3cret");
@@ -175,7 +187,7 @@ public sealed class ServerLimitTests
     [Fact]
     public void Listening_beyond_loopback_without_an_api_key_is_refused_in_one_line()
     {
-        var run = PldrProgram.Run("serve", "--host", "0.0.0.0", "--port", "0");
+        var run = PldrProgram.Shipped.Run("serve", "--host", "0.0.0.0", "--port", "0");
         Assert.Equal(1, run.ExitCode);
         Assert.Contains("refusing to listen beyond this machine without --api-key", run.Stderr);
         Assert.Single(run.Stderr.Trim().Split('\n'));

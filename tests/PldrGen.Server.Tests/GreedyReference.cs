@@ -20,7 +20,7 @@ static class GreedyReference
         "The return statement", "Function definitions", "Augmented assignment statements", "Identifiers", "Literals", "The yield expression",
     ];
 
-    public static PldrTokenizer Tokenizer { get; } = PldrTokenizer.Load(Path.Combine(PldrProgram.DemoModel, "tokenizer.model"));
+    public static PldrTokenizer Tokenizer { get; } = PldrTokenizer.Load(Path.Combine(PldrProgram.Shipped.DemoModel, "tokenizer.model"));
 
     static readonly ConcurrentDictionary<string, int[]> Generated = new();
 
@@ -61,7 +61,7 @@ static class GreedyReference
     static SafeTensorsFile Dump(int[] prompt, int maxTokens)
     {
         string file = Path.Combine(Path.GetTempPath(), $"pldr-server-reference-{Guid.NewGuid():N}.safetensors");
-        var run = PldrProgram.Run("generate", "--greedy", "--tokens", string.Join(",", prompt), "--max-new-tokens", maxTokens.ToString(), "--dump", file);
+        var run = PldrProgram.Shipped.Run("generate", "--greedy", "--tokens", string.Join(",", prompt), "--max-new-tokens", maxTokens.ToString(), "--dump", file);
         if (run.ExitCode != 0) throw new InvalidOperationException("pldr generate failed: " + run.Stderr);
         try { return SafeTensorsFile.Open(file); }
         finally { File.Delete(file); } // the open file stays mapped

@@ -16,7 +16,7 @@ public sealed partial class ServerProcess : IDisposable
 
     public ServerProcess(params string[] args)
     {
-        _process = Process.Start(PldrProgram.StartInfo(["serve", "--port", "0", .. args]))!;
+        _process = Process.Start(PldrProgram.Shipped.StartInfo(["serve", "--port", "0", .. args]))!;
         _stderr = _process.StandardError.ReadToEndAsync();
         var line = _process.StandardOutput.ReadLineAsync();
         if (!line.Wait(TimeSpan.FromMinutes(1)) || line.Result is null)

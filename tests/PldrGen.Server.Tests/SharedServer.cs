@@ -9,7 +9,7 @@ public sealed class SharedServer : IDisposable
 
     public SharedServer()
     {
-        var saved = PldrProgram.Run("gcache", "--prompt", GCachePrompt, "--out", _gCache);
+        var saved = PldrProgram.Shipped.Run("gcache", "--prompt", GCachePrompt, "--out", _gCache);
         if (saved.ExitCode != 0) throw new InvalidOperationException("pldr gcache failed: " + saved.Stderr);
         Server = new ServerProcess("--slots", "4", "--g-cache", "import=" + _gCache);
     }

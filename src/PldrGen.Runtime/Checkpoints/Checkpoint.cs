@@ -2,6 +2,9 @@ using PldrGen.Runtime.Kernels;
 
 namespace PldrGen.Runtime.Checkpoints;
 
+/// <summary>How far reading a checkpoint has come: bytes of tensor data read (or converted) of the total.</summary>
+public readonly record struct CheckpointProgress(long BytesDone, long TotalBytes);
+
 /// <summary>A tensor the compiled spec expects, with its exact shape.</summary>
 public readonly record struct TensorShape(string Name, int[] Shape)
 {
@@ -18,13 +21,20 @@ public sealed class Checkpoint : IDisposable
     /// <summary>Weight matrices' precision in memory; null keeps what the file stores (F64 becomes float32).</summary>
     public WeightPrecision? Precision { get; }
 
-    Checkpoint(SafeTensorsFile weights, WeightPrecision? precision)
+    readonly IProgress<CheckpointProgress>? _progress;
+    readonly long _totalBytes;
+    long _bytesRead;
+
+    Checkpoint(SafeTensorsFile weights, WeightPrecision? precision, IProgress<CheckpointProgress>? progress)
     {
-        Weights = weights; Precision = precision;
+        Weights = weights; Precision = precision; _progress = progress;
+        // The weights that loading reads; a custom-G model's BOOL status flags are checked, not read.
+        _totalBytes = weights.Tensors.Values.Where(e => e.DType != TensorDType.Bool).Sum(e => e.End - e.Begin);
     }
 
+    /// <summary>Checks the folder against the compiled spec; <paramref name="progress"/> hears of each tensor read later.</summary>
     public static Checkpoint Open(string directory, string specName, PldrConfig expected, IReadOnlyList<TensorShape> manifest,
-        WeightPrecision? precision = null)
+        WeightPrecision? precision = null, IProgress<CheckpointProgress>? progress = null)
     {
         if (!System.IO.Directory.Exists(directory)) throw new PldrException($"{directory}: model folder not found");
         string configPath = Path.Combine(directory, "config.json");
@@ -35,7 +45,7 @@ public sealed class Checkpoint : IDisposable
         try
         {
             Verify(weights, specName, manifest);
-            return new Checkpoint(weights, precision);
+            return new Checkpoint(weights, precision, progress);
         }
         catch
         {
@@ -64,7 +74,12 @@ public sealed class Checkpoint : IDisposable
                 throw new PldrException($"{weights.Path}: unexpected tensor '{name}': this checkpoint is not the shape of {specName}");
     }
 
-    public float[] Read(string name) => Weights.ReadFloat32(name);
+    public float[] Read(string name)
+    {
+        var values = Weights.ReadFloat32(name);
+        Advance(Weights.Entry(name));
+        return values;
+    }
 
     public LinearWeights Linear(string prefix, int outDim, int inDim, bool bias) =>
         new(Matrix(prefix + PldrTensors.Weight, outDim, inDim), bias ? Read(prefix + PldrTensors.Bias) : null);
@@ -99,7 +114,14 @@ public sealed class Checkpoint : IDisposable
                 throw new PldrException($"{Weights.Path}: tensor '{name}': {e.Message}");
             }
         }
+        Advance(entry);
         return matrix;
+    }
+
+    void Advance(TensorEntry entry)
+    {
+        _bytesRead += entry.End - entry.Begin;
+        _progress?.Report(new CheckpointProgress(_bytesRead, _totalBytes));
     }
 
     /// <summary>Panels read and packed at a time: big enough for few reads, small beside any real tensor.</summary>

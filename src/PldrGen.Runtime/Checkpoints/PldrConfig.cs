@@ -64,44 +64,32 @@ public sealed record PldrConfig(
     static PldrConfig FromJson(string path, JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: expected a JSON object");
-        if (root.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String && mt.GetString() != "pldrllm")
-            throw new PldrException($"{path}: model_type is '{mt.GetString()}', expected 'pldrllm'");
+        var fields = new JsonFields(root, path, "field");
+        if (fields.String("model_type") is { } modelType && modelType != "pldrllm")
+            throw new PldrException($"{path}: model_type is '{modelType}', expected 'pldrllm'");
 
-        int heads = RequiredInt(SpecKeys.NumAttentionHeads);
+        int heads = fields.Required(SpecKeys.NumAttentionHeads);
         if (heads <= 0) throw new PldrException($"{path}: num_attention_heads must be positive, found {heads}");
-        int headDim = OptionalInt(SpecKeys.HeadDim) ?? RequiredInt(SpecKeys.HiddenSize) / heads;
+        int headDim = fields.Int(SpecKeys.HeadDim) ?? fields.Required(SpecKeys.HiddenSize) / heads;
         // Derived sizes in 64 bits: in int, 2 heads of 2^30 channels would wrap to a negative hidden_size.
-        int hidden = OptionalInt(SpecKeys.HiddenSize) ?? Derived(SpecKeys.HiddenSize, "num_attention_heads × head_dim", (long)heads * headDim);
-        int intermediate = OptionalInt(SpecKeys.IntermediateSize) ?? Derived(SpecKeys.IntermediateSize, "hidden_size × 8 / 3", SpecDefaults.IntermediateSize(hidden));
-        string? customG = root.TryGetProperty(SpecKeys.CustomGType, out var cg) && cg.ValueKind == JsonValueKind.String ? cg.GetString() : null;
+        int hidden = fields.Int(SpecKeys.HiddenSize) ?? Derived(SpecKeys.HiddenSize, "num_attention_heads × head_dim", (long)heads * headDim);
+        int intermediate = fields.Int(SpecKeys.IntermediateSize) ?? Derived(SpecKeys.IntermediateSize, "hidden_size × 8 / 3", SpecDefaults.IntermediateSize(hidden));
+        string? customG = fields.String(SpecKeys.CustomGType);
         return new PldrConfig(
-            VocabSize: RequiredInt(SpecKeys.VocabSize), HiddenSize: hidden, IntermediateSize: intermediate,
-            NumHiddenLayers: RequiredInt(SpecKeys.NumHiddenLayers), NumAttentionHeads: heads, HeadDim: headDim,
-            MaxPositionEmbeddings: RequiredInt(SpecKeys.MaxPositionEmbeddings),
-            LayerNormEps: OptionalDouble(SpecKeys.LayerNormEps) ?? SpecDefaults.LayerNormEps, RopeTheta: OptionalDouble(SpecKeys.RopeTheta) ?? SpecDefaults.RopeTheta,
-            ReferenceRope: OptionalBool(SpecKeys.ReferenceRope) ?? SpecDefaults.ReferenceRope,
-            NumReslayerA: customG is null ? RequiredInt(SpecKeys.NumReslayerA) : 0,
-            NumDenseA: customG is null ? RequiredInt(SpecKeys.NumDenseA) : 0,
-            ADff: customG is null ? RequiredInt(SpecKeys.ADff) : 0,
-            CustomGType: customG, CacheFirstG: OptionalBool(SpecKeys.CacheFirstG) ?? SpecDefaults.CacheFirstG,
-            AttentionBias: OptionalBool(SpecKeys.AttentionBias) ?? SpecDefaults.AttentionBias, GluBias: OptionalBool(SpecKeys.GluBias) ?? SpecDefaults.GluBias,
-            FinalBias: OptionalBool(SpecKeys.FinalBias) ?? SpecDefaults.FinalBias);
+            VocabSize: fields.Required(SpecKeys.VocabSize), HiddenSize: hidden, IntermediateSize: intermediate,
+            NumHiddenLayers: fields.Required(SpecKeys.NumHiddenLayers), NumAttentionHeads: heads, HeadDim: headDim,
+            MaxPositionEmbeddings: fields.Required(SpecKeys.MaxPositionEmbeddings),
+            LayerNormEps: fields.FiniteDouble(SpecKeys.LayerNormEps) ?? SpecDefaults.LayerNormEps, RopeTheta: fields.FiniteDouble(SpecKeys.RopeTheta) ?? SpecDefaults.RopeTheta,
+            ReferenceRope: fields.Bool(SpecKeys.ReferenceRope) ?? SpecDefaults.ReferenceRope,
+            NumReslayerA: customG is null ? fields.Required(SpecKeys.NumReslayerA) : 0,
+            NumDenseA: customG is null ? fields.Required(SpecKeys.NumDenseA) : 0,
+            ADff: customG is null ? fields.Required(SpecKeys.ADff) : 0,
+            CustomGType: customG, CacheFirstG: fields.Bool(SpecKeys.CacheFirstG) ?? SpecDefaults.CacheFirstG,
+            AttentionBias: fields.Bool(SpecKeys.AttentionBias) ?? SpecDefaults.AttentionBias, GluBias: fields.Bool(SpecKeys.GluBias) ?? SpecDefaults.GluBias,
+            FinalBias: fields.Bool(SpecKeys.FinalBias) ?? SpecDefaults.FinalBias);
 
         int Derived(string name, string formula, long value) =>
             value is > 0 and <= int.MaxValue ? (int)value
             : throw new PldrException($"{path}: {name} is missing and {formula} = {value.ToString(CultureInfo.InvariantCulture)} is not a size (1 to {int.MaxValue}); give {name}");
-        int RequiredInt(string name) => OptionalInt(name) ?? throw new PldrException($"{path}: required field '{name}' is missing");
-        int? OptionalInt(string name) =>
-            !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-            : v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) ? i
-            : throw new PldrException($"{path}: field '{name}' must be an integer, found {v}");
-        double? OptionalDouble(string name) =>
-            !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-            : v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d) ? d
-            : throw new PldrException($"{path}: field '{name}' must be a finite number, found {v}");
-        bool? OptionalBool(string name) =>
-            !root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null ? null
-            : v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean()
-            : throw new PldrException($"{path}: field '{name}' must be true or false, found {v}");
     }
 }

@@ -15,7 +15,7 @@ namespace PldrGen.Runtime.Engine;
 /// other, so a sequence's tokens and logits are exactly those it gets alone. Thread-safe: any number of callers
 /// share one engine, and one scheduler thread runs the model.
 /// </summary>
-public sealed class PldrEngine : IDisposable
+public sealed partial class PldrEngine : IDisposable
 {
     readonly Slot[] _slots;
     readonly Queue<Request> _waiting = new();
@@ -89,6 +89,12 @@ public sealed class PldrEngine : IDisposable
     public bool BatchedDecode => _batch is not null;
     public PldrTokenizer? Tokenizer { get; }
     public EngineOptions Options { get; }
+
+    /// <summary>Slots running a sequence now.</summary>
+    public int SlotsBusy { get { lock (_lock) return _busy; } }
+
+    /// <summary>Requests waiting for a slot now.</summary>
+    public int Queued { get { lock (_lock) return _waiting.Count; } }
 
     /// <summary>Bytes of run state per slot: KV-cache, G-cache and scratch, as the generated run state allocates them.</summary>
     public static long StateBytesPerSlot(PldrConfig c)
@@ -259,13 +265,7 @@ public sealed class PldrEngine : IDisposable
     /// <summary>Sets the slot's G for its request; returns the group whose G this prefill will set, if any.</summary>
     string? UseG(Slot slot, GPolicy policy)
     {
-        GCache? inject = policy switch
-        {
-            GPolicy.Cached c => c.Cache,
-            GPolicy.Group g => GroupG(g.Name),
-            _ => null,
-        };
-        if (inject is not null)
+        if (InjectedG(policy) is { } inject)
         {
             slot.Model.InjectGCache(inject);
             slot.Injected = true;
@@ -275,6 +275,14 @@ public sealed class PldrEngine : IDisposable
         slot.Injected = false;
         return (policy as GPolicy.Group)?.Name;
     }
+
+    /// <summary>The G-cache a request under <paramref name="policy"/> uses instead of its own: a file's, or its group's once set.</summary>
+    GCache? InjectedG(GPolicy policy) => policy switch
+    {
+        GPolicy.Cached c => c.Cache,
+        GPolicy.Group g => GroupG(g.Name),
+        _ => null,
+    };
 
     GCache? GroupG(string group)
     {

@@ -18,8 +18,11 @@ public sealed record GenerateOptions
     /// <summary>Report each token's log-probability under the model (<see cref="GeneratedToken.LogProb"/>).</summary>
     public bool LogProbs { get; init; }
 
-    /// <summary>With <see cref="LogProbs"/>: also the likeliest alternatives at each step, 0 to 20.</summary>
+    /// <summary>With <see cref="LogProbs"/>: also the likeliest alternatives at each step, 0 to <see cref="MaxTopLogProbs"/>.</summary>
     public int TopLogProbs { get; init; }
+
+    /// <summary>The most alternatives a step reports (OpenAI's top_logprobs limit).</summary>
+    public const int MaxTopLogProbs = TokenLogProbs.MaxTop;
 
     /// <summary>Return the logits each token was drawn from (<see cref="GeneratedToken.Logits"/>, V floats a token).</summary>
     public bool ReturnLogits { get; init; }

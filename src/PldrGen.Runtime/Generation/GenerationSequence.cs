@@ -24,10 +24,7 @@ sealed class GenerationSequence
     public GenerationSequence(int[] prompt, GenerateOptions options, PldrTokenizer? tokenizer, int vocabSize, int contextSize, int endToken)
     {
         options.Validate();
-        if (prompt.Length == 0) throw new PldrException("the prompt has no tokens");
-        if (prompt.Length > contextSize) throw new PldrException($"the prompt has {prompt.Length} tokens, more than the model's context of {contextSize} positions");
-        foreach (int id in prompt)
-            if ((uint)id >= (uint)vocabSize) throw new PldrException($"token id {id} is outside the vocabulary (0..{vocabSize - 1})");
+        CheckPrompt(prompt, vocabSize, contextSize);
         Prompt = prompt;
         _options = options;
         _sampler = new Sampler(options.Sampling, vocabSize, prompt);
@@ -36,6 +33,15 @@ sealed class GenerationSequence
         _stops = new StopStrings(options.Stop);
         _contextSize = contextSize;
         _endToken = endToken;
+    }
+
+    /// <exception cref="PldrException">The prompt is empty, longer than the context or holds a token outside the vocabulary.</exception>
+    public static void CheckPrompt(int[] prompt, int vocabSize, int contextSize)
+    {
+        if (prompt.Length == 0) throw new PldrException("the prompt has no tokens");
+        if (prompt.Length > contextSize) throw new PldrException($"the prompt has {prompt.Length} tokens, more than the model's context of {contextSize} positions");
+        foreach (int id in prompt)
+            if ((uint)id >= (uint)vocabSize) throw new PldrException($"token id {id} is outside the vocabulary (0..{vocabSize - 1})");
     }
 
     public int[] Prompt { get; }

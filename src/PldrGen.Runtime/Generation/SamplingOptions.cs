@@ -40,7 +40,7 @@ public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0, float
     {
         if (!(Temperature >= 0 && float.IsFinite(Temperature))) throw new PldrException($"temperature must be ≥ 0 (0 = greedy), got {Temperature}");
         if (Temperature > 0 && Temperature < MinTemperature)
-            throw new PldrException($"temperature must be 0 (greedy) or at least {MinTemperature} (logits ÷ T overflow below it), got {Temperature}");
+            throw new PldrException($"temperature must be at least {MinTemperature} (logits ÷ T overflow below it; greedy decoding is the limit T → 0), got {Temperature}");
         if (TopK < 0) throw new PldrException($"top-k must be 0 (off) or positive, got {TopK}");
         if (!(TopP > 0 && TopP <= 1)) throw new PldrException($"top-p must be in (0, 1], got {TopP}");
         if (!(MinP >= 0 && MinP < 1)) throw new PldrException($"min-p must be in [0, 1), got {MinP}");

@@ -23,9 +23,10 @@ static class TokenLogProbs
         return (float)(max + Math.Log(sum));
     }
 
-    /// <summary>The <paramref name="count"/> likeliest tokens, likeliest first (ties: lower id first), in one pass.</summary>
+    /// <summary>The <paramref name="count"/> likeliest tokens, likeliest first (ties: lower id first), in one pass; none for 0.</summary>
     public static TokenLogProb[] Top(ReadOnlySpan<float> logits, float logSumExp, int count)
     {
+        if (count <= 0) return [];
         var top = new TokenLogProb[Math.Min(count, logits.Length)];
         int filled = 0;
         for (int i = 0; i < logits.Length; i++)

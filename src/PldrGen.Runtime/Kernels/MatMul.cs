@@ -71,16 +71,9 @@ static unsafe partial class MatMul
                 continue;
             }
             int o = p * Width, valid = Math.Min(Width, job->Out - o);
-            if (rows == 1 || job->RowByRow) // a decode step reads the weights as they are, one row at a time
+            if (rows == 1 || job->RowByRow) // a decode step: each row's sums as a lone row's (MatMul.Rows.cs)
             {
-                for (int r = 0; r < rows; r++)
-                {
-                    float* x = job->X + (long)r * k;
-                    if (job->W is not null) Row(x, job->W + p * job->PanelSize, k, tile);
-                    else if (job->Half) Row<HalfBits>(x, job->W16 + p * job->PanelSize, k, tile);
-                    else Row<BFloat16Bits>(x, job->W16 + p * job->PanelSize, k, tile);
-                    Store(tile, valid, job->Bias, o, job->Y + (long)r * job->Out + o);
-                }
+                RowsAsAlone(job, p, tile);
                 continue;
             }
             float* w = job->W is not null ? job->W + p * job->PanelSize
@@ -106,29 +99,29 @@ static unsafe partial class MatMul
         for (int j = 0; j < valid; j++) y[j] = sums[j] + (bias is null ? 0 : bias[o + j]);
     }
 
-    /// <summary>y[0..16) = x·W[panel]ᵀ for one input row: four inputs per step in eight independent accumulators.</summary>
+    /// <summary>
+    /// y[0..16) = x·W[panel]ᵀ for one input row: even and odd inputs in two pairs of accumulators, summed at the end
+    /// (the bfloat16 and int8 twins do the same). <see cref="Rows3"/> and <see cref="Rows2"/> repeat this arithmetic
+    /// for several rows at once: keep them in step.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void Row(float* x, float* w, int k, float* y)
     {
         Vector256<float> a0 = default, a1 = default, b0 = default, b1 = default;
-        Vector256<float> c0 = default, c1 = default, d0 = default, d1 = default;
         int i = 0;
-        for (; i + 4 <= k; i += 4, w += 4 * Width)
+        for (; i + 2 <= k; i += 2, w += 2 * Width)
         {
             var x0 = Vector256.Create(x[i]); var x1 = Vector256.Create(x[i + 1]);
-            var x2 = Vector256.Create(x[i + 2]); var x3 = Vector256.Create(x[i + 3]);
             a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w + 8), a1);
             b0 = Vector256.FusedMultiplyAdd(x1, Vector256.Load(w + 16), b0); b1 = Vector256.FusedMultiplyAdd(x1, Vector256.Load(w + 24), b1);
-            c0 = Vector256.FusedMultiplyAdd(x2, Vector256.Load(w + 32), c0); c1 = Vector256.FusedMultiplyAdd(x2, Vector256.Load(w + 40), c1);
-            d0 = Vector256.FusedMultiplyAdd(x3, Vector256.Load(w + 48), d0); d1 = Vector256.FusedMultiplyAdd(x3, Vector256.Load(w + 56), d1);
         }
-        for (; i < k; i++, w += Width)
+        if (i < k)
         {
             var x0 = Vector256.Create(x[i]);
             a0 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w), a0); a1 = Vector256.FusedMultiplyAdd(x0, Vector256.Load(w + 8), a1);
         }
-        (a0 + b0 + (c0 + d0)).Store(y);
-        (a1 + b1 + (c1 + d1)).Store(y + 8);
+        (a0 + b0).Store(y);
+        (a1 + b1).Store(y + 8);
     }
 
     /// <summary>The 16-bit twin: the 16 weights of an input are 32 bytes, widened in registers.</summary>

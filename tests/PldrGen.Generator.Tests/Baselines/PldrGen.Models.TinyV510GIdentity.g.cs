@@ -17,7 +17,7 @@ namespace PldrGen.Models;
 public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>, ICpuModel
 {
     // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
-    // take them as int parameters: a const-specialised kernel measured no steadier gain (bench: -- const-shapes) ----
+    // take them as int parameters: a RoPE kernel specialised to const shapes measured no steadier gain ----
     public const int VocabSize = 256;             // V, vocab_size
     public const int HiddenSize = 64;            // D, hidden_size
     public const int IntermediateSize = 170;      // F, intermediate_size
@@ -42,18 +42,19 @@ public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>, ICpuMode
         ADff: MetricHidden, CustomGType: "identity", CacheFirstG: false,
         AttentionBias: true, GluBias: true, FinalBias: true);
 
-    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510GIdentity", Config, static (directory, precision) => Load(directory, precision), EndToken);
+    public static PldrModelInfo ModelInfo { get; } = new("PldrGen.Models.TinyV510GIdentity", Config, static (directory, precision, progress) => Load(directory, precision, progress), EndToken);
 
     /// <summary>Every tensor of a matching checkpoint with its exact shape; loading refuses any other set.</summary>
     public static IReadOnlyList<TensorShape> TensorManifest { get; } = PldrTensors.Manifest(Config);
 
     /// <summary>
     /// Loads a Hugging Face folder (config.json + model.safetensors), checking it against this spec first. Weight
-    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise.
+    /// matrices stay as stored (bfloat16 stays bfloat16) unless <paramref name="precision"/> asks otherwise;
+    /// <paramref name="progress"/> hears how many bytes of weights have been read.
     /// </summary>
-    public static TinyV510GIdentity Load(string directory, WeightPrecision? precision = null)
+    public static TinyV510GIdentity Load(string directory, WeightPrecision? precision = null, IProgress<CheckpointProgress>? progress = null)
     {
-        using var checkpoint = Checkpoint.Open(directory, "TinyV510GIdentity", Config, TensorManifest, precision);
+        using var checkpoint = Checkpoint.Open(directory, "TinyV510GIdentity", Config, TensorManifest, precision, progress);
         return new TinyV510GIdentity(PldrTensors.ReadWeights(checkpoint, Config));
     }
 

@@ -87,20 +87,56 @@ public sealed class HostileFileTests
     public void A_number_beyond_double_is_refused() =>
         Assert.Contains("field 'layer_norm_eps' must be a finite number", ConfigRefusal(Config("\"layer_norm_eps\": 1e-06", "\"layer_norm_eps\": 1e400")));
 
-    // Classes 6, 7, 10: pipes, devices and oversize files are refused before they are read.
-    [Fact]
-    public async Task A_pipe_as_config_or_tokenizer_is_refused_instead_of_blocking()
+    // The authors' hpdict goes through the same bounded reader and JSON checks as config.json.
+    [Theory]
+    [InlineData("\"num_layers\": 2", "\"num_layers\": " + LoneSurrogate, "field 'num_layers' holds a string that is not text")]
+    [InlineData("\"num_layers\": 2", "\"num_layers\": -1", "hpdict key 'num_layers' must be a non-negative integer, found -1")]
+    [InlineData("\"num_layers\": 2", "\"num_layers\": 1.5", "hpdict key 'num_layers' must be an integer, found 1.5")]
+    [InlineData("\"num_layers\": 2,", "", "required hpdict key 'num_layers' is missing")]
+    public void A_hostile_hpdict_is_refused_naming_the_key(string replace, string with, string expected)
     {
         using var dir = new TempDirectory();
-        foreach (var name in new[] { "config.json", "tokenizer.model" })
+        string json = File.ReadAllText(Path.Combine(Fixtures.Root, "pth", "tiny-v510.hparams.json"));
+        Assert.Contains(replace, json);
+        File.WriteAllText(dir.File("hpdict.json"), json.Replace(replace, with));
+        var e = Assert.Throws<PldrException>(() => Runtime.Checkpoints.Torch.AuthorsHyperparameters.Load(dir.File("hpdict.json"), null));
+        Assert.StartsWith(dir.File("hpdict.json") + ": ", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
+
+    // Found by the pth fuzz target: the zip's central directory is read on first use, after the open that was guarded.
+    [Fact]
+    public void A_pth_whose_zip_directory_miscounts_its_entries_is_refused()
+    {
+        using var dir = new TempDirectory();
+        var bytes = File.ReadAllBytes(Path.Combine(Fixtures.Root, "pth", "odd-v510.pth"));
+        int end = bytes.AsSpan().LastIndexOf("PK\u0005\u0006"u8); // end of central directory: entries on this disk at +8, in all at +10
+        Assert.True(end > 0);
+        BitConverter.GetBytes((ushort)(BitConverter.ToUInt16(bytes, end + 10) + 1)).CopyTo(bytes, end + 10);
+        File.WriteAllBytes(dir.File("model.pth"), bytes);
+        var e = Assert.Throws<PldrException>(() => Runtime.Checkpoints.Torch.TorchFile.Open(dir.File("model.pth")));
+        Assert.StartsWith($"{dir.File("model.pth")}: not a readable zip file (", e.Message);
+    }
+
+    // Classes 6, 7, 10: pipes, devices and oversize files are refused before they are read.
+    [Fact]
+    public async Task A_pipe_as_config_tokenizer_or_checkpoint_is_refused_instead_of_blocking()
+    {
+        using var dir = new TempDirectory();
+        foreach (var (name, what) in new[] { ("config.json", "config.json"), ("tokenizer.model", "tokenizer model"), ("model.pth", "PyTorch checkpoint or pickle") })
         {
             string fifo = dir.File(name);
             using (var mkfifo = Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
-            var load = Task.Run(() => name == "config.json" ? (object)PldrConfig.Load(fifo) : PldrTokenizer.Load(fifo));
+            var load = Task.Run(() => name switch
+            {
+                "config.json" => (object)PldrConfig.Load(fifo),
+                "tokenizer.model" => PldrTokenizer.Load(fifo),
+                _ => Runtime.Checkpoints.Torch.TorchFile.Open(fifo),
+            });
             bool finished = await Task.WhenAny(load, Task.Delay(TimeSpan.FromSeconds(10))) == load || Release(fifo);
             Assert.True(finished, $"loading a FIFO as {name} blocked");
             var e = Assert.IsType<PldrException>(load.Exception?.InnerException);
-            Assert.Equal($"{fifo}: is empty or not a regular file (a pipe or a device), expected a {(name == "config.json" ? "config.json" : "tokenizer model")} file", e.Message);
+            Assert.Equal($"{fifo}: is empty or not a regular file (a pipe or a device), expected a {what} file", e.Message);
         }
 
         static bool Release(string fifo)
@@ -114,6 +150,7 @@ public sealed class HostileFileTests
     [InlineData("config.json", "/dev/zero")]
     [InlineData("tokenizer.model", "/dev/urandom")]
     [InlineData("model.safetensors", "/dev/zero")]
+    [InlineData("model.pth", "/dev/zero")]
     public void A_link_to_a_device_is_refused(string name, string device)
     {
         using var dir = new TempDirectory();
@@ -123,7 +160,8 @@ public sealed class HostileFileTests
         {
             "config.json" => () => PldrConfig.Load(link),
             "tokenizer.model" => () => PldrTokenizer.Load(link),
-            _ => () => SafeTensorsFile.Open(link).Dispose(),
+            "model.safetensors" => () => SafeTensorsFile.Open(link).Dispose(),
+            _ => () => Runtime.Checkpoints.Torch.TorchFile.Open(link).Dispose(),
         };
         var e = Assert.Throws<PldrException>(load);
         Assert.StartsWith($"{link}: is empty or not a regular file (a pipe or a device)", e.Message);

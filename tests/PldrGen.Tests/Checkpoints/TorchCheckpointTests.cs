@@ -64,7 +64,7 @@ public sealed class TorchCheckpointTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         string gcache = dir.File("g.safetensors");
-        var run = PldrProcess.Run("convert", "--g-pickle", Pth("tiny-v510G-external.G_LM.pkl"), "--out", gcache, "--json");
+        var run = PldrProgram.WithTestSpecs.Run("convert", "--g-pickle", Pth("tiny-v510G-external.G_LM.pkl"), "--out", gcache, "--json");
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("\"kind\":\"gcache\"", run.Stdout);
         using var reference = Fixtures.Reference("tiny-v510G-external");
@@ -77,13 +77,13 @@ public sealed class TorchCheckpointTests(ITestOutputHelper output)
     {
         using var dir = new TempDirectory();
         string folder = Path.Combine(dir.Path, "model");
-        var run = PldrProcess.Run("convert", "--from-pth", Pth("tiny-v510.pth"), "--hparams", Pth("tiny-v510.hparams.json"), "--out", folder);
+        var run = PldrProgram.WithTestSpecs.Run("convert", "--from-pth", Pth("tiny-v510.pth"), "--hparams", Pth("tiny-v510.hparams.json"), "--out", folder);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("loads as the compiled spec TinyV510", run.Stdout);
         using var reference = Fixtures.Reference("tiny-v510");
         var prompt = string.Join(",", reference.ReadInt32("prompt"));
         var tokens = reference.ReadInt32("greedy.tokens");
-        var generated = PldrProcess.Run("generate", "--model", folder, "--tokens", prompt, "--greedy", "--ignore-eos", "--max-new-tokens", tokens.Length.ToString(), "--dump", Path.Combine(dir.Path, "dump.safetensors"));
+        var generated = PldrProgram.WithTestSpecs.Run("generate", "--model", folder, "--tokens", prompt, "--greedy", "--ignore-eos", "--max-new-tokens", tokens.Length.ToString(), "--dump", Path.Combine(dir.Path, "dump.safetensors"));
         Assert.True(generated.ExitCode == 0, generated.Stderr);
         using var dump = SafeTensorsFile.Open(Path.Combine(dir.Path, "dump.safetensors"));
         Assert.Equal(tokens, dump.ReadInt32("generated.tokens"));
@@ -117,7 +117,7 @@ public sealed class TorchCheckpointTests(ITestOutputHelper output)
             var e = Assert.Throws<PldrException>(() => TorchFile.Open(path));
             Assert.Equal($"{path}: refused to unpickle '{module}.{name}': only the constructors of saved tensors are allowed (collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.*Storage)", e.Message);
         }
-        var run = PldrProcess.Run("convert", "--from-pth", zip, "--config", Path.Combine(Fixtures.ModelDir("tiny-v510"), "config.json"), "--out", dir.File("out"));
+        var run = PldrProgram.WithTestSpecs.Run("convert", "--from-pth", zip, "--config", Path.Combine(Fixtures.ModelDir("tiny-v510"), "config.json"), "--out", dir.File("out"));
         Assert.Equal(1, run.ExitCode);
         Assert.Equal($"pldr: {zip}: refused to unpickle '{module}.{name}': only the constructors of saved tensors are allowed (collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.*Storage)\n", run.Stderr);
         Assert.False(Directory.Exists(dir.File("out")));

@@ -19,11 +19,11 @@ public sealed class BatchCommandTests
             "",
             """{"prompt": "The import statement", "max_tokens": 40, "top_k": 1, "stop": ["\"None\""]}""",
         ]);
-        var run = PldrProcess.Run("batch", "--model", Demo, "--prompts", prompts, "--slots", "2");
+        var run = PldrProgram.WithTestSpecs.Run("batch", "--model", Demo, "--prompts", prompts, "--slots", "2");
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stdout.TrimEnd().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal([0, 1, 2], lines.Select(l => l.GetProperty("index").GetInt32()));
-        var greedy = PldrProcess.Run("generate", "--model", Demo, "--prompt", "The import statement", "--greedy", "--ignore-eos", "--max-new-tokens", "30");
+        var greedy = PldrProgram.WithTestSpecs.Run("generate", "--model", Demo, "--prompt", "The import statement", "--greedy", "--ignore-eos", "--max-new-tokens", "30");
         Assert.Equal(greedy.Stdout.TrimEnd('\n'), "The import statement" + lines[0].GetProperty("text").GetString());
         Assert.Equal("length", lines[0].GetProperty("finish_reason").GetString());
         Assert.Equal(5, lines[1].GetProperty("tokens").GetArrayLength());
@@ -45,7 +45,7 @@ public sealed class BatchCommandTests
         using var dir = new TempDirectory();
         string prompts = dir.File("prompts.jsonl");
         File.WriteAllLines(prompts, [line]);
-        var run = PldrProcess.Run("batch", "--model", Demo, "--prompts", prompts);
+        var run = PldrProgram.WithTestSpecs.Run("batch", "--model", Demo, "--prompts", prompts);
         Assert.Equal(1, run.ExitCode);
         Assert.Contains(expected, run.Stderr);
         Assert.Single(run.Stderr.TrimEnd().Split('\n'));

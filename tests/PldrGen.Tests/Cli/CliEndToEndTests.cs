@@ -28,7 +28,7 @@ public sealed class CliEndToEndTests
         using var dir = new TempDirectory();
         using var reference = Fixtures.Reference(name);
         string gcache = dir.File("external.gcache");
-        var saved = PldrProcess.Run("gcache", "--model", Fixtures.ModelDir(name), "--tokens", Ids(reference.ReadInt32("external.prompt")), "--out", gcache);
+        var saved = PldrProgram.WithTestSpecs.Run("gcache", "--model", Fixtures.ModelDir(name), "--tokens", Ids(reference.ReadInt32("external.prompt")), "--out", gcache);
         Assert.True(saved.ExitCode == 0, saved.Stderr);
         CheckRun(name, "external", LogitTolerance, "--g-cache", gcache);
     }
@@ -39,7 +39,7 @@ public sealed class CliEndToEndTests
         using var reference = Fixtures.Reference(name);
         var expectedTokens = reference.ReadInt32($"{kind}.tokens");
         string dump = dir.File("dump.safetensors");
-        var result = PldrProcess.Run([
+        var result = PldrProgram.WithTestSpecs.Run([
             "generate", "--model", Fixtures.ModelDir(name), "--tokens", Ids(reference.ReadInt32("prompt")),
             "--greedy", "--ignore-eos", "--max-new-tokens", expectedTokens.Length.ToString(), "--dump", dump, .. extra]);
         Assert.True(result.ExitCode == 0, result.Stderr);

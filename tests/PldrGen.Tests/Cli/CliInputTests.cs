@@ -10,7 +10,7 @@ public sealed class CliInputTests
     static readonly string[] Greedy8 = ["generate", "--model", Demo, "--greedy", "--max-new-tokens", "8"];
     const string Continued = "The import statement is used to the same as the \"";
 
-    static PldrProcess.Result Generate(string stdin, params string[] args) => PldrProcess.Run([.. Greedy8, .. args], stdin);
+    static PldrProgram.Result Generate(string stdin, params string[] args) => PldrProgram.WithTestSpecs.Run([.. Greedy8, .. args], stdin);
 
     [Fact]
     public void A_prompt_that_starts_with_an_at_sign_is_text_not_a_response_file()
@@ -40,11 +40,11 @@ public sealed class CliInputTests
     [Fact]
     public void Short_flags_mean_their_long_options()
     {
-        var longOptions = PldrProcess.Run("generate", "--model", Demo, "--prompt", "The import statement", "--max-new-tokens", "12", "--seed", "5", "--threads", "1");
-        var shortFlags = PldrProcess.Run("generate", "-m", Demo, "-p", "The import statement", "-n", "12", "-s", "5", "-t", "1");
+        var longOptions = PldrProgram.WithTestSpecs.Run("generate", "--model", Demo, "--prompt", "The import statement", "--max-new-tokens", "12", "--seed", "5", "--threads", "1");
+        var shortFlags = PldrProgram.WithTestSpecs.Run("generate", "-m", Demo, "-p", "The import statement", "-n", "12", "-s", "5", "-t", "1");
         Assert.True(longOptions.ExitCode == 0, longOptions.Stderr);
         Assert.Equal(longOptions.Stdout, shortFlags.Stdout);
-        var otherSeed = PldrProcess.Run("generate", "-m", Demo, "-p", "The import statement", "-n", "12", "-s", "6");
+        var otherSeed = PldrProgram.WithTestSpecs.Run("generate", "-m", Demo, "-p", "The import statement", "-n", "12", "-s", "6");
         Assert.NotEqual(shortFlags.Stdout, otherSeed.Stdout);
     }
 
@@ -73,7 +73,7 @@ public sealed class CliInputTests
     [Theory, MemberData(nameof(CheckedFirst))]
     public void Nothing_is_printed_before_the_input_is_checked(string[] args, string message)
     {
-        var run = PldrProcess.Run(["generate", "--model", Demo, .. args], "");
+        var run = PldrProgram.WithTestSpecs.Run(["generate", "--model", Demo, .. args], "");
         Assert.Equal(1, run.ExitCode);
         Assert.Equal("", run.Stdout);
         Assert.Contains(message, Assert.Single(run.Stderr.TrimEnd('\n').Split('\n')));
@@ -86,7 +86,7 @@ public sealed class CliInputTests
     [InlineData(new string[0], "pldr: give a command: generate, chat, batch, gcache, tokenize, detokenize, pull, models, spec, convert, perplexity, score, order-parameter, invariance, inspect, serve (see 'pldr --help')")]
     public void Option_errors_are_in_plain_words(string[] args, string message)
     {
-        var run = PldrProcess.Run(args);
+        var run = PldrProgram.WithTestSpecs.Run(args);
         Assert.Equal(2, run.ExitCode);
         Assert.Equal(message, run.Stderr.TrimEnd('\n'));
     }
@@ -97,7 +97,7 @@ public sealed class CliInputTests
     [Fact]
     public async Task A_reader_that_goes_away_stops_generation_with_exit_code_0()
     {
-        using var process = Process.Start(PldrProcess.StartInfo(LongRun))!;
+        using var process = Process.Start(PldrProgram.WithTestSpecs.StartInfo(LongRun))!;
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();
         var buffer = new char[16];
@@ -113,7 +113,7 @@ public sealed class CliInputTests
     [Fact]
     public async Task Ctrl_C_keeps_the_text_then_prints_a_newline_and_the_timings()
     {
-        using var process = Process.Start(PldrProcess.StartInfo(LongRun))!;
+        using var process = Process.Start(PldrProgram.WithTestSpecs.StartInfo(LongRun))!;
         process.StandardInput.Close();
         var stderr = process.StandardError.ReadToEndAsync();
         var buffer = new char[8];

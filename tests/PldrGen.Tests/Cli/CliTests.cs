@@ -26,11 +26,11 @@ public sealed class CliTests
         var c = doc.RootElement.GetProperty("cases")[index];
         string ids = "[" + string.Join(",", c.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32())) + "]";
 
-        var tokenized = PldrProcess.Run("tokenize", "--tokenizer", Fixtures.PaperTokenizer, c.GetProperty("text").GetString()!);
+        var tokenized = PldrProgram.WithTestSpecs.Run("tokenize", "--tokenizer", Fixtures.PaperTokenizer, c.GetProperty("text").GetString()!);
         Assert.Equal(0, tokenized.ExitCode);
         Assert.Equal(ids, tokenized.Stdout.Trim());
 
-        var decoded = PldrProcess.Run("detokenize", "--tokenizer", Fixtures.PaperTokenizer, ids);
+        var decoded = PldrProgram.WithTestSpecs.Run("detokenize", "--tokenizer", Fixtures.PaperTokenizer, ids);
         Assert.Equal(0, decoded.ExitCode);
         Assert.Equal(c.GetProperty("decoded").GetString() + "\n", decoded.Stdout);
     }
@@ -39,9 +39,9 @@ public sealed class CliTests
     public void The_same_seed_gives_the_same_text_and_another_seed_another()
     {
         string[] Args(string seed) => ["generate", "--model", Demo, "--prompt", "The import statement", "--seed", seed, "--top-p", "0.95", "--max-new-tokens", "30"];
-        var first = PldrProcess.Run(Args("7"));
-        var again = PldrProcess.Run(Args("7"));
-        var other = PldrProcess.Run(Args("8"));
+        var first = PldrProgram.WithTestSpecs.Run(Args("7"));
+        var again = PldrProgram.WithTestSpecs.Run(Args("7"));
+        var other = PldrProgram.WithTestSpecs.Run(Args("8"));
         Assert.Equal(0, first.ExitCode);
         Assert.Equal(first.Stdout, again.Stdout);
         Assert.NotEqual(first.Stdout, other.Stdout);
@@ -50,8 +50,8 @@ public sealed class CliTests
     [Fact]
     public void Top_k_1_equals_greedy()
     {
-        var greedy = PldrProcess.Run("generate", "--model", Demo, "--prompt", "The import statement", "--greedy", "--max-new-tokens", "30");
-        var topK1 = PldrProcess.Run("generate", "--model", Demo, "--prompt", "The import statement", "--top-k", "1", "--top-p", "1", "--seed", "3", "--max-new-tokens", "30");
+        var greedy = PldrProgram.WithTestSpecs.Run("generate", "--model", Demo, "--prompt", "The import statement", "--greedy", "--max-new-tokens", "30");
+        var topK1 = PldrProgram.WithTestSpecs.Run("generate", "--model", Demo, "--prompt", "The import statement", "--top-k", "1", "--top-p", "1", "--seed", "3", "--max-new-tokens", "30");
         Assert.Equal(0, greedy.ExitCode);
         Assert.Equal(greedy.Stdout, topK1.Stdout);
         Assert.StartsWith("The import statement is used to the same as the \"None\" statement.", greedy.Stdout);
@@ -60,7 +60,7 @@ public sealed class CliTests
     [Fact]
     public void Stats_are_the_last_line_on_stderr_as_json()
     {
-        var run = PldrProcess.Run("generate", "--model", Demo, "--prompt", "The import statement", "--greedy", "--max-new-tokens", "8", "--ignore-eos", "--stats");
+        var run = PldrProgram.WithTestSpecs.Run("generate", "--model", Demo, "--prompt", "The import statement", "--greedy", "--max-new-tokens", "8", "--ignore-eos", "--stats");
         Assert.Equal(0, run.ExitCode);
         using var stats = JsonDocument.Parse(run.Stderr.TrimEnd().Split('\n')[^1]);
         var root = stats.RootElement;
@@ -82,7 +82,7 @@ public sealed class CliTests
 
     [Theory, MemberData(nameof(BadOptions))]
     public void Bad_options_are_one_line_on_stderr_with_exit_code_2(string[] args, string expected) =>
-        AssertOneLineError(PldrProcess.Run(args), expected, exitCode: 2);
+        AssertOneLineError(PldrProgram.WithTestSpecs.Run(args), expected, exitCode: 2);
 
     /// <summary>Bad input: exit code 1 (70 would be an internal error: a bug).</summary>
     public static TheoryData<string[], string> Refusals => new()
@@ -104,7 +104,7 @@ public sealed class CliTests
     [Theory, MemberData(nameof(Refusals))]
     public void Bad_input_is_one_line_on_stderr_with_exit_code_1(string[] args, string expected)
     {
-        var run = PldrProcess.Run(args);
+        var run = PldrProgram.WithTestSpecs.Run(args);
         AssertOneLineError(run, expected);
     }
 
@@ -113,8 +113,8 @@ public sealed class CliTests
     {
         using var dir = new TempDirectory();
         string gcache = dir.File("tiny.gcache");
-        Assert.Equal(0, PldrProcess.Run("gcache", "--model", Fixtures.ModelDir("tiny-v510"), "--tokens", "5,6,7", "--out", gcache).ExitCode);
-        var run = PldrProcess.Run("generate", "--model", Demo, "--g-cache", gcache, "--max-new-tokens", "2");
+        Assert.Equal(0, PldrProgram.WithTestSpecs.Run("gcache", "--model", Fixtures.ModelDir("tiny-v510"), "--tokens", "5,6,7", "--out", gcache).ExitCode);
+        var run = PldrProgram.WithTestSpecs.Run("generate", "--model", Demo, "--g-cache", gcache, "--max-new-tokens", "2");
         AssertOneLineError(run, "G-cache of shape [2 layers, 4 heads, 16×16] does not fit this model, which needs [4 layers, 4 heads, 32×32]");
     }
 
@@ -123,7 +123,7 @@ public sealed class CliTests
     {
         using var dir = new TempDirectory().WithModel("tiny-v510");
         File.WriteAllBytes(dir.File("model.safetensors"), [1, 2, 3, 4, 5]);
-        AssertOneLineError(PldrProcess.Run("generate", "--model", dir.Path, "--tokens", "1"), "not a safetensors file (5 bytes");
+        AssertOneLineError(PldrProgram.WithTestSpecs.Run("generate", "--model", dir.Path, "--tokens", "1"), "not a safetensors file (5 bytes");
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class CliTests
     {
         using var dir = new TempDirectory().WithModel("tiny-v510");
         File.WriteAllText(dir.File("config.json"), File.ReadAllText(dir.File("config.json")).Replace("\"vocab_size\": 256", "\"vocab_size\": 300"));
-        var run = PldrProcess.Run("generate", "--model", dir.Path, "--tokens", "1");
+        var run = PldrProgram.WithTestSpecs.Run("generate", "--model", dir.Path, "--tokens", "1");
         AssertOneLineError(run, "no compiled spec has this shape");
         Assert.Contains("pldr spec --from-config", run.Stderr);
     }
@@ -139,7 +139,7 @@ public sealed class CliTests
     [Fact]
     public void Spec_from_config_prints_a_spec_for_the_checkpoint()
     {
-        var run = PldrProcess.Run("spec", "--from-config", Path.Combine(Fixtures.ModelDir("odd-v510"), "config.json"));
+        var run = PldrProgram.WithTestSpecs.Run("spec", "--from-config", Path.Combine(Fixtures.ModelDir("odd-v510"), "config.json"));
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("class_name: OddV510\n", run.Stdout);
         Assert.Contains("hidden_size: 36\n", run.Stdout);
@@ -151,7 +151,7 @@ public sealed class CliTests
     {
         using var dir = new TempDirectory().WithModel("tiny-v510");
         Directory.CreateDirectory(dir.File("tokenizer.model"));
-        var run = PldrProcess.Run("generate", "--model", dir.Path, "--tokens", "1", "--max-new-tokens", "1");
+        var run = PldrProgram.WithTestSpecs.Run("generate", "--model", dir.Path, "--tokens", "1", "--max-new-tokens", "1");
         AssertOneLineError(run, $"{dir.File("tokenizer.model")}: is a folder, expected a tokenizer model file");
     }
 
@@ -172,7 +172,7 @@ public sealed class CliTests
         Assert.True(allocated < 200L << 20, $"allocated {allocated >> 20} MB");
     }
 
-    static void AssertOneLineError(PldrProcess.Result run, string expected, int exitCode = 1)
+    static void AssertOneLineError(PldrProgram.Result run, string expected, int exitCode = 1)
     {
         Assert.True(run.ExitCode == exitCode, $"exit code {run.ExitCode}, expected {exitCode}: {run.Stderr}");
         var lines = run.Stderr.TrimEnd('\n').Split('\n');

@@ -17,8 +17,8 @@ public sealed class PullCommandTests : IAsyncLifetime
         home.Dispose();
     }
 
-    PldrProcess.Result Pldr(params string[] args) =>
-        PldrProcess.Run(args, "", new Dictionary<string, string> { ["HF_HOME"] = home.Path, ["HF_ENDPOINT"] = hub.Endpoint.ToString() });
+    PldrProgram.Result Pldr(params string[] args) =>
+        PldrProgram.WithTestSpecs.Run(args, "", new Dictionary<string, string> { ["HF_HOME"] = home.Path, ["HF_ENDPOINT"] = hub.Endpoint.ToString() });
 
     [Fact]
     public void Pull_then_generate_and_spec_by_the_hub_name()

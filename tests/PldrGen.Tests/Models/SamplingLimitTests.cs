@@ -11,7 +11,7 @@ public sealed class SamplingLimitTests
     public void A_temperature_whose_division_overflows_is_refused()
     {
         var e = Assert.Throws<PldrException>(() => new Sampler(new SamplingOptions(Temperature: 1e-45f), vocabSize: 8));
-        Assert.StartsWith("temperature must be 0 (greedy) or at least 0.0001", e.Message);
+        Assert.StartsWith("temperature must be at least 0.0001 (logits ÷ T overflow below it", e.Message);
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed class InspectTests
         using var dir = new TempDirectory();
         string png = dir.File("outputs.png");
         string[] args = ["inspect", "--model", UsageFixture.Demo, "--prompt", "The for statement is used to iterate", "--out", png];
-        var run = PldrProcess.Run(histogram ? [.. args, "--histogram"] : args);
+        var run = PldrProgram.WithTestSpecs.Run(histogram ? [.. args, "--histogram"] : args);
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Equal($"wrote {png}\n", run.Stdout);
 
@@ -41,7 +41,7 @@ public sealed class InspectTests
     {
         using var dir = new TempDirectory();
         string png = dir.File("g.png");
-        var run = PldrProcess.Run("inspect", "--model", Fixtures.ModelDir("tiny-v510G-external"), "--tokens", "5,6,7", "--out", png, "--json");
+        var run = PldrProgram.WithTestSpecs.Run("inspect", "--model", Fixtures.ModelDir("tiny-v510G-external"), "--tokens", "5,6,7", "--out", png, "--json");
         Assert.True(run.ExitCode == 0, run.Stderr);
         Assert.Contains("\"prompt_tokens\":3", run.Stdout);
         using var bitmap = SKBitmap.Decode(png);

@@ -7,7 +7,7 @@ namespace PldrGen.Tests.Research;
 /// <summary>The research commands end to end: the pldr process, --json output against usage.json, one-line refusals.</summary>
 public sealed class ResearchCliTests
 {
-    static JsonElement Json(PldrProcess.Result run)
+    static JsonElement Json(PldrProgram.Result run)
     {
         Assert.True(run.ExitCode == 0, run.Stderr);
         return JsonDocument.Parse(run.Stdout).RootElement;
@@ -22,7 +22,7 @@ public sealed class ResearchCliTests
         using var dir = new TempDirectory();
         var expected = UsageFixture.Root.GetProperty("perplexity");
         File.WriteAllText(dir.File("text.txt"), expected.GetProperty("text").GetString());
-        var result = Json(PldrProcess.Run("perplexity", "--model", UsageFixture.Demo, "--file", dir.File("text.txt"), "--json"));
+        var result = Json(PldrProgram.WithTestSpecs.Run("perplexity", "--model", UsageFixture.Demo, "--file", dir.File("text.txt"), "--json"));
         Assert.Equal(expected.GetProperty("tokens").GetInt32(), result.GetProperty("tokens").GetInt32());
         Assert.Equal(expected.GetProperty("scored").GetInt32(), result.GetProperty("scored").GetInt32());
         AssertRelative(expected.GetProperty("mean_nll").GetDouble(), result.GetProperty("mean_nll").GetDouble(), 1e-5);
@@ -38,7 +38,7 @@ public sealed class ResearchCliTests
         {
             ["context"] = r.GetProperty("context").GetString()!, ["continuation"] = r.GetProperty("continuation").GetString()!,
         })));
-        var run = PldrProcess.Run("score", "--model", UsageFixture.Demo, "--file", dir.File("requests.jsonl"), "--json");
+        var run = PldrProgram.WithTestSpecs.Run("score", "--model", UsageFixture.Demo, "--file", dir.File("requests.jsonl"), "--json");
         Assert.True(run.ExitCode == 0, run.Stderr);
         var lines = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(requests.Length, lines.Length);
@@ -56,13 +56,13 @@ public sealed class ResearchCliTests
         using var dir = new TempDirectory();
         var order = UsageFixture.Root.GetProperty("order");
         File.WriteAllLines(dir.File("prompts.txt"), UsageFixture.Root.GetProperty("prompts").EnumerateArray().Take(8).Select(p => p.GetProperty("text").GetString()!));
-        var result = Json(PldrProcess.Run("order-parameter", "--model", UsageFixture.Demo, "--prompts", dir.File("prompts.txt"), "--max-new-tokens", "32", "--json"));
+        var result = Json(PldrProgram.WithTestSpecs.Run("order-parameter", "--model", UsageFixture.Demo, "--prompts", dir.File("prompts.txt"), "--max-new-tokens", "32", "--json"));
         foreach (var name in new[] { "A", "A_LM", "G_LM" })
             AssertRelative(order.GetProperty(name).GetDouble(), result.GetProperty(name).GetDouble(), 1e-5);
         Assert.True(result.GetProperty("A_P").GetDouble() > 0);
         Assert.True(result.GetProperty("std").GetProperty("G_LM").GetDouble() > 0);
 
-        var invariance = Json(PldrProcess.Run("invariance", "--model", UsageFixture.Demo, "--prompts", dir.File("prompts.txt"), "--json"));
+        var invariance = Json(PldrProgram.WithTestSpecs.Run("invariance", "--model", UsageFixture.Demo, "--prompts", dir.File("prompts.txt"), "--json"));
         Assert.Equal(8, invariance.GetProperty("prompts").GetInt32());
         Assert.Equal(4 * 4, invariance.GetProperty("heads").GetArrayLength());
     }
@@ -89,7 +89,7 @@ public sealed class ResearchCliTests
             "BAD" => dir.File("bad.jsonl"), "MISSING" => dir.File("missing.txt"), "TEXT" => dir.File("text.txt"),
             "ONE" => dir.File("one.txt"), "OUT" => dir.File("out"), _ => a,
         };
-        var run = PldrProcess.Run([.. args.Select(Path), .. args[0] == "convert" ? Array.Empty<string>() : ["--model", UsageFixture.Demo]]);
+        var run = PldrProgram.WithTestSpecs.Run([.. args.Select(Path), .. args[0] == "convert" ? Array.Empty<string>() : ["--model", UsageFixture.Demo]]);
         Assert.Equal(1, run.ExitCode);
         Assert.Equal(message.Replace("BAD", dir.File("bad.jsonl")).Replace("MISSING", dir.File("missing.txt")) + "\n", run.Stderr);
     }

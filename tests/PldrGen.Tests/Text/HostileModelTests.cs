@@ -34,7 +34,7 @@ public class HostileModelTests
     }
 
     /// <summary>The demo model with extra pieces appended (repeated field 1 of ModelProto), written to a file.</summary>
-    static string WithPieces(TempDirectory dir, IEnumerable<string> texts, int type)
+    internal static string WithPieces(TempDirectory dir, IEnumerable<string> texts, int type)
     {
         var model = new MemoryStream();
         model.Write(File.ReadAllBytes(Fixtures.PydocTokenizer));

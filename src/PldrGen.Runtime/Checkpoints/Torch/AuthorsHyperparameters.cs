@@ -9,31 +9,30 @@ namespace PldrGen.Runtime.Checkpoints.Torch;
 /// </summary>
 public static class AuthorsHyperparameters
 {
+    /// <summary>The largest hpdict JSON read: the authors' are under 2 KB.</summary>
+    public const long MaxFileBytes = 1 << 20;
+
     public static PldrConfig Load(string path, string? customGType)
     {
-        if (!File.Exists(path)) throw new PldrException($"{path}: file not found");
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllBytes(path)); }
-        catch (JsonException e) { throw new PldrException($"{path}: not valid JSON ({e.Message})"); }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: expected a JSON object of the authors' hpdict keys");
-            int layers = Int("num_layers"), hidden = Int("d_model"), heads = Int("num_heads");
-            if (heads <= 0 || hidden % heads != 0) throw new PldrException($"{path}: d_model {hidden} is not a multiple of num_heads {heads}");
-            customGType ??= root.TryGetProperty("custom_G_type", out var g) && g.ValueKind == JsonValueKind.String ? g.GetString() : null;
-            bool learned = customGType is null;
-            return new PldrConfig(
-                VocabSize: Int("input_vocab_size"), HiddenSize: hidden, IntermediateSize: Int("dff"), NumHiddenLayers: layers,
-                NumAttentionHeads: heads, HeadDim: hidden / heads, MaxPositionEmbeddings: Int("max_seq_len"),
-                LayerNormEps: 1e-6, RopeTheta: 10000, ReferenceRope: true,
-                NumReslayerA: learned ? Int("num_reslayerA") : 0, NumDenseA: learned ? Int("num_denseA") : 0, ADff: learned ? Int("A_dff") : 0,
-                CustomGType: customGType, CacheFirstG: false, AttentionBias: true, GluBias: true, FinalBias: true);
+        using var doc = JsonInput.Parse(InputFile.ReadAll(path, MaxFileBytes, "hpdict JSON"), path, "hpdict JSON");
+        var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new PldrException($"{path}: expected a JSON object of the authors' hpdict keys");
+        var keys = new JsonFields(root, path, "hpdict key");
+        int layers = Size("num_layers"), hidden = Size("d_model"), heads = Size("num_heads");
+        if (heads <= 0 || hidden % heads != 0) throw new PldrException($"{path}: d_model {hidden} is not a multiple of num_heads {heads}");
+        customGType ??= keys.String("custom_G_type");
+        bool learned = customGType is null;
+        return new PldrConfig(
+            VocabSize: Size("input_vocab_size"), HiddenSize: hidden, IntermediateSize: Size("dff"), NumHiddenLayers: layers,
+            NumAttentionHeads: heads, HeadDim: hidden / heads, MaxPositionEmbeddings: Size("max_seq_len"),
+            LayerNormEps: 1e-6, RopeTheta: 10000, ReferenceRope: true,
+            NumReslayerA: learned ? Size("num_reslayerA") : 0, NumDenseA: learned ? Size("num_denseA") : 0, ADff: learned ? Size("A_dff") : 0,
+            CustomGType: customGType, CacheFirstG: false, AttentionBias: true, GluBias: true, FinalBias: true);
 
-            int Int(string name) =>
-                !root.TryGetProperty(name, out var v) ? throw new PldrException($"{path}: hpdict key '{name}' is missing")
-                : v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) && i >= 0 ? i
-                : throw new PldrException($"{path}: hpdict key '{name}' must be a non-negative integer, found {v}");
+        int Size(string name)
+        {
+            int size = keys.Required(name);
+            return size >= 0 ? size : throw new PldrException($"{path}: hpdict key '{name}' must be a non-negative integer, found {size}");
         }
     }
 

@@ -10,14 +10,23 @@ public static partial class PthConverter
 {
     public sealed record Result(int Tensors, long Parameters);
 
-    /// <summary>Writes <paramref name="directory"/>/config.json and model.safetensors from a checkpoint and, for custom-G models, its G_LM pickle.</summary>
-    public static Result Convert(string pthPath, string? gPicklePath, PldrConfig config, string directory)
+    /// <summary>
+    /// Writes <paramref name="directory"/>/config.json and model.safetensors from a checkpoint and, for custom-G
+    /// models, its G_LM pickle; <paramref name="progress"/> is told after each tensor is read from the checkpoint.
+    /// </summary>
+    public static Result Convert(string pthPath, string? gPicklePath, PldrConfig config, string directory, IProgress<CheckpointProgress>? progress = null)
     {
         using var pth = TorchFile.Open(pthPath);
         var stateDict = pth.StateDict();
         CheckShape(pthPath, stateDict, config);
 
-        var tensors = stateDict.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t => Tensor(pthPath, t.Name, t.Tensor)).ToList();
+        long total = stateDict.Sum(t => t.Tensor.ElementCount * t.Tensor.Storage.Type.ElementSize), done = 0; // views are under 2 GB each
+        var tensors = stateDict.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
+        {
+            var tensor = Tensor(pthPath, t.Name, t.Tensor);
+            progress?.Report(new CheckpointProgress(done += tensor.Data.Length, total));
+            return tensor;
+        }).ToList();
         bool hasG = stateDict.Any(t => t.Name == "decoder.past_G_values");
         if (gPicklePath is not null)
         {

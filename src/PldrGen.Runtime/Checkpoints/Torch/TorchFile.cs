@@ -22,7 +22,8 @@ public sealed class TorchFile : IDisposable
 
     public static TorchFile Open(string path)
     {
-        if (!File.Exists(path)) throw new PldrException($"{path}: file not found");
+        // A folder, a pipe or a device (which would block or never end) is refused before anything is read.
+        InputFile.Length(path, long.MaxValue, "PyTorch checkpoint or pickle");
         using (var probe = File.OpenRead(path))
         {
             Span<byte> magic = stackalloc byte[4];
@@ -30,7 +31,7 @@ public sealed class TorchFile : IDisposable
                 return OpenZip(path);
             if (probe.Length > Array.MaxLength) throw new PldrException($"{path}: a pickle over 2 GB is not supported; save it with torch.save's zip format");
         }
-        var bytes = File.ReadAllBytes(path);
+        var bytes = InputFile.ReadAll(path, Array.MaxLength, "pickle");
         if (LegacyTorchSave.Detect(bytes)) return new TorchFile(path, null, LegacyTorchSave.Load(path, bytes, 0).Root);
         var reader = new PickleReader(path, bytes, new TorchUnpickler(path, storage: null));
         return new TorchFile(path, null, reader.Load());
@@ -53,6 +54,11 @@ public sealed class TorchFile : IDisposable
             var bytes = ReadEntry(path, zip, pickles[0].FullName, null);
             var root = new PickleReader(path, bytes, new TorchUnpickler(path, Storage)).Load();
             return new TorchFile(path, zip, root);
+        }
+        catch (InvalidDataException e) // the central directory is read on first use of the entries
+        {
+            zip.Dispose();
+            throw new PldrException($"{path}: not a readable zip file ({e.Message})", e);
         }
         catch
         {

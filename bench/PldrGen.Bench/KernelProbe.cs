@@ -4,31 +4,58 @@ using PldrGen.Runtime.Kernels;
 
 namespace PldrGen.Bench;
 
-/// <summary>Effective GB/s of the decode matrix-vector products at the 110M shapes (a quick look, not a target).</summary>
+/// <summary>
+/// The 110M shapes' matrix products at every weight precision, interleaved round by round (a quick look, not a
+/// target): decode matrix-vector GB/s of weight bytes over enough copies to defeat the caches, and 128-row GEMM
+/// GFLOP/s. <c>-- kernels 1</c> runs on one thread and divides by the process's CPU time instead of the wall clock,
+/// which a loaded machine disturbs less.
+/// </summary>
 static class KernelProbe
 {
-    public static int Run()
+    static readonly WeightPrecision[] Precisions = [WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Float16, WeightPrecision.Int8];
+
+    public static int Run(string[] args)
     {
+        bool cpuTime = args.Length > 0 && args[0] == "1";
+        if (cpuTime) CpuThreads.Use(1);
+        var process = Process.GetCurrentProcess();
+        double Seconds(Action work)
+        {
+            var (clock, cpu) = (Stopwatch.StartNew(), process.TotalProcessorTime);
+            work();
+            process.Refresh();
+            return cpuTime ? (process.TotalProcessorTime - cpu).TotalSeconds : clock.Elapsed.TotalSeconds;
+        }
         var random = new Random(1);
         foreach (var (outDim, inDim) in new[] { (896, 896), (2389, 896), (896, 2389), (32000, 896) })
         {
-            var w = new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, Enumerable.Range(0, outDim * inDim).Select(_ => (float)random.NextDouble()).ToArray()), new float[outDim]);
-            // Enough distinct matrices to defeat the caches, as in a real decode step.
-            var copies = Enumerable.Range(0, Math.Max(1, 400_000_000 / (outDim * inDim * 4))).Select(_ => new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, Enumerable.Range(0, outDim * inDim).Select(_ => (float)random.NextDouble()).ToArray()), w.Bias)).ToArray();
-            var x = new float[inDim];
-            var y = new float[outDim];
-            var samples = new List<double>();
-            for (int r = 0; r < 5; r++)
-            {
-                var clock = Stopwatch.StartNew();
-                foreach (var c in copies) CpuKernels.Linear(x, 1, c, y);
-                samples.Add((double)copies.Length * outDim * inDim * 4 / clock.Elapsed.TotalSeconds / 1e9);
-            }
-            samples.Sort();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"matvec {outDim}×{inDim}: median {samples[2]:F1} GB/s ({copies.Length} copies)"));
+            var values = Enumerable.Range(0, outDim * inDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            var bias = new float[outDim];
+            var copies = Precisions.ToDictionary(p => p, p => Enumerable.Range(0, Math.Max(1, 400_000_000 / (outDim * inDim * Bytes(p))))
+                .Select(_ => new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, values, p), bias)).ToArray());
+            const int rows = 128;
+            var x = Enumerable.Range(0, rows * inDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
+            var y = new float[rows * outDim];
+            var decode = Precisions.ToDictionary(p => p, _ => new List<double>());
+            var prefill = Precisions.ToDictionary(p => p, _ => new List<double>());
+            for (int round = 0; round < 5; round++)
+                foreach (var p in Precisions)
+                {
+                    double seconds = Seconds(() => { foreach (var c in copies[p]) CpuKernels.Linear(x, 1, c, y); });
+                    decode[p].Add((double)copies[p].Length * outDim * inDim * Bytes(p) / seconds / 1e9);
+                    seconds = Seconds(() => { for (int i = 0; i < 4; i++) CpuKernels.Linear(x, rows, copies[p][0], y); });
+                    prefill[p].Add(4 * 2.0 * rows * outDim * inDim / seconds / 1e9);
+                }
+            foreach (var p in Precisions)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{outDim}×{inDim} {p,-8}: matvec median {Median(decode[p]),6:F1} GB/s | {rows}-row GEMM median {Median(prefill[p]),6:F1} GFLOP/s"));
         }
         return 0;
     }
+
+    static int Bytes(WeightPrecision p) => p switch { WeightPrecision.Float32 => 4, WeightPrecision.Int8 => 1, _ => 2 };
+
+    static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }
 
 /// <summary>Where a 110M prefill's metric learner spends its time, per layer (a quick look, not a target).</summary>

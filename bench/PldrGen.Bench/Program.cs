@@ -16,7 +16,7 @@ if (args.Length > 0 && args[0] == "vs-llama") return VsLlamaCpp.Run(args[1..]);
 if (args.Length > 0 && args[0] == "vs-llama-child") return VsLlamaCpp.RunChild(args[1..]);
 if (args.Length > 0 && args[0] == "vs-llama-batched") return VsLlamaBatched.Run(args[1..]);
 if (args.Length > 0 && args[0] == "vs-llama-batched-child") return VsLlamaBatched.RunChild(args[1..]);
-if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run();
+if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run(args[1..]);
 if (args.Length > 0 && args[0] == "metric-learner") return MetricLearnerProbe.Run();
 if (args.Length > 0 && args[0] == "prefill") return PrefillProbe.Run();
 if (args.Length > 0 && args[0] == "sampling") return SamplingBench.Run(args[1..]);

@@ -17,10 +17,11 @@ static unsafe partial class MatMul
     {
         public float* X, Bias, Y;
         public float* W; public ushort* W16; public sbyte* WInt8; public float* Scales;
-        public sbyte* XQ; public float* XScales; // int8: the quantised input rows
+        public sbyte* XQ; public float* XScales; public int* BlockSums; // int8: the quantised input rows, Σw per block
         public int Rows, In, Out, Blocks;
         public long PanelSize;
-        public bool RowByRow, IntegerSimd, Half; // Half: W16 holds IEEE halves, else bfloat16
+        public bool RowByRow, Half; // Half: W16 holds IEEE halves, else bfloat16
+        public Int8Kernel Int8;
     }
 
     const int Width = WeightMatrix.PanelWidth, TileRows = 6;
@@ -30,11 +31,11 @@ static unsafe partial class MatMul
     /// <summary>
     /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
     /// decode step computes a row alone (no tiles): its bits do not depend on the other rows, which batched decode
-    /// needs, and each panel is still read from memory once for all of them. Without
-    /// <paramref name="integerSimd"/>, int8 products take the portable path that CPUs without AVX2 take (for tests).
+    /// needs, and each panel is still read from memory once for all of them. <paramref name="int8"/> picks an int8
+    /// kernel other than the best this CPU has (for tests).
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false,
-        bool integerSimd = true)
+        Int8Kernel? int8 = null)
     {
         fixed (float* px = x, pb = bias, py = y)
         {
@@ -46,7 +47,8 @@ static unsafe partial class MatMul
                 Half = w.Precision == WeightPrecision.Float16,
                 WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
                 Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
-                Blocks = w.Blocks, IntegerSimd = integerSimd && System.Runtime.Intrinsics.X86.Avx2.IsSupported && System.Runtime.Intrinsics.X86.Fma.IsSupported,
+                BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
+                Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
             };
             if (w.Precision == WeightPrecision.Int8) QuantizeActivations(ref job, w.Cols);
             long work = (long)rows * w.Rows * w.Cols;
@@ -207,13 +209,26 @@ static unsafe partial class MatMul
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static (Vector256<float>, Vector256<float>) Widen(ushort* p)
         {
-            var (lower, upper) = Vector256.Widen(Vector256.Load(p));
-            return (Vector256.ShiftLeft(lower, 16).AsSingle(), Vector256.ShiftLeft(upper, 16).AsSingle());
+            var (lower, upper) = Unpack(p);
+            return (lower.AsSingle(), upper.AsSingle());
         }
     }
 
+    /// <summary>16 values of 16 bits, each in the upper half of a 32-bit lane (the panel's order,
+    /// <see cref="WeightMatrix.Lane16"/>, makes these outputs 0..7 and 8..15).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static (Vector256<int>, Vector256<int>) Unpack(ushort* p)
+    {
+        var bits = Vector256.Load(p);
+        if (System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            return (System.Runtime.Intrinsics.X86.Avx2.UnpackLow(Vector256<ushort>.Zero, bits).AsInt32(),
+                System.Runtime.Intrinsics.X86.Avx2.UnpackHigh(Vector256<ushort>.Zero, bits).AsInt32());
+        var (lower, upper) = Vector256.Widen(Vector256.Shuffle(bits, Vector256.Create((ushort)0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15)));
+        return (Vector256.ShiftLeft(lower, 16).AsInt32(), Vector256.ShiftLeft(upper, 16).AsInt32());
+    }
+
     /// <summary>
-    /// IEEE half without F16C (which .NET does not expose): shifted into a float32's top bits, an arithmetic shift by 3
+    /// IEEE half without F16C (which .NET does not expose): in a float32's top bits, an arithmetic shift by 3
     /// lines sign, exponent and mantissa up with a float32's (the sign copied into three exponent bits, then
     /// cleared), and × 2^112 moves the exponent bias from 15 to 127. Exact for normal and subnormal halves; loading
     /// refuses infinities and NaN.
@@ -223,14 +238,14 @@ static unsafe partial class MatMul
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public static (Vector256<float>, Vector256<float>) Widen(ushort* p)
         {
-            var (lower, upper) = Vector256.Widen(Vector256.Load(p));
+            var (lower, upper) = Unpack(p);
             return (ToSingle(lower), ToSingle(upper));
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector256<float> ToSingle(Vector256<uint> half)
+        static Vector256<float> ToSingle(Vector256<int> halfOnTop)
         {
-            var aligned = Vector256.ShiftRightArithmetic(Vector256.ShiftLeft(half, 16).AsInt32(), 3);
+            var aligned = Vector256.ShiftRightArithmetic(halfOnTop, 3);
             return (aligned & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(Rebias);
         }
 

@@ -38,6 +38,7 @@ public sealed unsafe class WeightMatrix
     readonly ushort[]? _bits16; // bfloat16 or IEEE half
     readonly sbyte[]? _int8;
     readonly float[]? _scales; // int8: [panel, block, 16]
+    readonly int[]? _blockSums; // int8: Σ of each row's 32 weights of a block, [panel, block, 16], for AVX-VNNI tiles
     readonly int _offset; // elements from the array start to the first 64-byte-aligned element
 
     public int Rows { get; }
@@ -72,6 +73,7 @@ public sealed unsafe class WeightMatrix
                 _int8 = GC.AllocateArray<sbyte>((int)length, pinned: true);
                 _offset = AlignedOffset(ref Unsafe.As<sbyte, byte>(ref _int8[0]), size);
                 _scales = GC.AllocateArray<float>(Panels * Blocks * PanelWidth, pinned: true);
+                _blockSums = GC.AllocateArray<int>(_scales.Length, pinned: true);
                 break;
         }
     }
@@ -79,9 +81,19 @@ public sealed unsafe class WeightMatrix
     static int AlignedOffset(ref byte first, int size) => (int)((Alignment - (nint)Unsafe.AsPointer(ref first) % Alignment) % Alignment / size);
 
     /// <summary>Where element (r, c) lives, counted from the first panel.</summary>
-    long Index(int r, int c) => r / PanelWidth * PanelSize + (Precision == WeightPrecision.Int8
-        ? (c >> 2) * (4 * PanelWidth) + r % PanelWidth * 4 + (c & 3)
-        : (long)c * PanelWidth + r % PanelWidth);
+    long Index(int r, int c) => r / PanelWidth * PanelSize + Precision switch
+    {
+        WeightPrecision.Int8 => (c >> 2) * (4 * PanelWidth) + r % PanelWidth * 4 + (c & 3),
+        WeightPrecision.Float32 => (long)c * PanelWidth + r % PanelWidth,
+        _ => (long)c * PanelWidth + Lane16(r % PanelWidth),
+    };
+
+    /// <summary>
+    /// Where output j of an input's 16 sits in a 16-bit panel: outputs 4..7 and 8..11 trade places, so that
+    /// unpacking each 128-bit half with zeros (vpunpcklwd / vpunpckhwd) yields outputs 0..7 and 8..15 as the upper
+    /// halves of 32-bit lanes, one instruction per 8 weights.
+    /// </summary>
+    internal static int Lane16(int j) => (((j >> 2) ^ (j >> 3)) & 1) != 0 ? j ^ 12 : j;
 
     /// <summary>Where the int8 scale of row r's block b lives.</summary>
     int ScaleIndex(int r, int b) => (r / PanelWidth * Blocks + b) * PanelWidth + r % PanelWidth;
@@ -143,8 +155,14 @@ public sealed unsafe class WeightMatrix
             float max = 0;
             foreach (float v in block) max = MathF.Max(max, MathF.Abs(v));
             float scale = _scales![ScaleIndex(r, b)] = max / 127;
+            int sum = 0;
             for (int i = 0; i < block.Length; i++)
-                _int8![_offset + Index(r, b * Int8Block + i)] = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(block[i] / scale), -127, 127);
+            {
+                var q = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(block[i] / scale), -127, 127);
+                _int8![_offset + Index(r, b * Int8Block + i)] = q;
+                sum += q;
+            }
+            _blockSums![ScaleIndex(r, b)] = sum;
         }
     }
 
@@ -190,6 +208,9 @@ public sealed unsafe class WeightMatrix
 
     /// <summary>The int8 scales: per panel, per block, one per output (16).</summary>
     internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);
+
+    /// <summary>The int8 block sums, laid out as the scales.</summary>
+    internal int* BlockSumsPointer => (int*)Unsafe.AsPointer(ref _blockSums![0]);
 
     /// <summary>The matrix unpacked to row-major float32 [Rows, Cols] (for backends with their own layout).</summary>
     public float[] ToRowMajor()

@@ -47,17 +47,22 @@ public sealed class CpuKernelTests
         var x = Int8GridActivations(rows, inDim, 1);
         var w = Random(outDim * inDim, 2);
         var bias = Random(outDim, 3);
-        foreach (var (precision, integerSimd) in new[] { (WeightPrecision.Float32, true), (WeightPrecision.BFloat16, true), (WeightPrecision.Float16, true), (WeightPrecision.Int8, true), (WeightPrecision.Int8, false) })
+        var runs = new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Float16 }.Select(p => (p, (Int8Kernel?)null))
+            .Concat(Int8Kernels.Select(k => (WeightPrecision.Int8, (Int8Kernel?)k)));
+        foreach (var (precision, int8) in runs)
         {
             // Narrow weights are judged against the weights they hold (rounded, or quantised and scaled), so every
             // path must agree with the float64 loop to float32 rounding.
             var matrix = WeightMatrix.FromFloat32(outDim, inDim, w, precision);
             var y = new float[rows * outDim];
-            MatMul.Linear(x, rows, matrix, bias, y, integerSimd: integerSimd);
-            Compare.AssertClose($"{precision} (integer SIMD {integerSimd}) [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ",
+            MatMul.Linear(x, rows, matrix, bias, y, int8: int8);
+            Compare.AssertClose($"{precision} {int8} [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ",
                 Float64Linear(x, rows, matrix, bias), y.Select(v => (double)v).ToArray(), 1e-5 * Math.Sqrt(inDim), 1e-5);
         }
     }
+
+    /// <summary>Every int8 kernel this CPU can run (the portable one always).</summary>
+    static IEnumerable<Int8Kernel> Int8Kernels => Enum.GetValues<Int8Kernel>().Where(k => k <= MatMul.BestInt8Kernel);
 
     static double[] Float64Linear(float[] x, int rows, WeightMatrix w, float[] bias)
     {
@@ -77,15 +82,15 @@ public sealed class CpuKernelTests
     public void Int8_products_round_each_activation_block_to_its_own_scale(int rows, int outDim, int inDim)
     {
         // Any activations: each x moves by at most half a level of its block (max|block| / 254), so each output by at
-        // most Σ |w|·that; tiles, single rows and the portable path all stay inside it.
+        // most Σ |w|·that; tiles and single rows of every kernel stay inside it.
         var x = Random(rows * inDim, 7);
         var w = WeightMatrix.FromFloat32(outDim, inDim, Random(outDim * inDim, 8), WeightPrecision.Int8);
         var bias = new float[outDim];
         var expected = Float64Linear(x, rows, w, bias);
-        foreach (var (rowByRow, integerSimd) in new[] { (false, true), (true, true), (false, false) })
+        foreach (var (rowByRow, int8) in Int8Kernels.SelectMany(k => new[] { (false, k), (true, k) }))
         {
             var y = new float[rows * outDim];
-            MatMul.Linear(x, rows, w, bias, y, rowByRow, integerSimd);
+            MatMul.Linear(x, rows, w, bias, y, rowByRow, int8);
             for (int t = 0; t < rows; t++)
                 for (int o = 0; o < outDim; o++)
                 {
@@ -97,21 +102,24 @@ public sealed class CpuKernelTests
                         bound += Math.Abs(w[o, i]) * max / 254;
                     }
                     double error = Math.Abs(y[t * outDim + o] - expected[t * outDim + o]);
-                    Assert.True(error <= bound, $"rowByRow {rowByRow}, integer SIMD {integerSimd}: y[{t}, {o}] is {error} off, more than {bound}");
+                    Assert.True(error <= bound, $"rowByRow {rowByRow}, {int8}: y[{t}, {o}] is {error} off, more than {bound}");
                 }
         }
     }
 
     [Fact]
-    public void Int8_tiles_and_single_rows_agree_bit_for_bit()
+    public void Int8_tiles_single_rows_and_instruction_sets_agree_bit_for_bit()
     {
         var x = Random(9 * 200, 9);
         var w = WeightMatrix.FromFloat32(20, 200, Random(20 * 200, 10), WeightPrecision.Int8);
-        var tiled = new float[9 * 20];
         var alone = new float[9 * 20];
-        MatMul.Linear(x, 9, w, null, tiled);
         MatMul.Linear(x, 9, w, null, alone, rowByRow: true);
-        Assert.Equal(alone, tiled);
+        foreach (var (rowByRow, int8) in Int8Kernels.Where(k => k != Int8Kernel.Portable).SelectMany(k => new[] { (false, k), (true, k) }))
+        {
+            var y = new float[9 * 20];
+            MatMul.Linear(x, 9, w, null, y, rowByRow, int8);
+            Assert.Equal(alone, y);
+        }
     }
 
     [Fact]

@@ -11,8 +11,9 @@ namespace PldrGen.Runtime.Engine;
 /// steps; each step advances every busy slot by one token; a finished or cancelled sequence frees its slot at once.
 /// A prompt is prefilled whole (PLDR's G depends on every prompt position, so a prefill cannot be split by
 /// position), and at most one is admitted between two steps, which bounds the step time running streams see.
-/// Each slot is its own model instance with its own KV-cache, frozen A and G-cache; slots advance one after the
-/// other, so a sequence's tokens and logits are exactly those it gets alone. Thread-safe: any number of callers
+/// Each slot is a model with its own KV-cache, frozen A and G-cache; a batched model's slots share its weights and
+/// one step advances them all (<see cref="BatchedSlots"/>), each row computed as a lone decode computes it, so a
+/// sequence's tokens and logits are exactly those it gets alone. Thread-safe: any number of callers
 /// share one engine, and one scheduler thread runs the model.
 /// </summary>
 public sealed partial class PldrEngine : IDisposable
@@ -22,20 +23,22 @@ public sealed partial class PldrEngine : IDisposable
     readonly Dictionary<string, GCache> _groups = new(StringComparer.Ordinal);
     readonly object _lock = new(); // Monitor.Wait/Pulse wake the scheduler
     readonly Thread _scheduler;
-    readonly CpuBatchDecode? _batch;   // CPU models: one step for every busy slot
+    readonly BatchedSlots? _batch;     // batched models: one step for every busy slot
+    readonly IPldrModel? _owner;       // the model the batched slots were made from (disposed with the engine)
     readonly float[]? _batchLogits;    // [slots, V]
     readonly List<Slot> _stepping = [];
-    readonly List<CpuSequence> _steppingSequences = [];
     int _busy;
     bool _disposed;
 
     /// <summary>
-    /// An engine over a loaded model. A CPU model (<see cref="ICpuModel"/>) serves every slot from its one copy of
-    /// the weights, and each decode step advances all busy slots at once; another backend serves one slot.
+    /// An engine over a loaded model, which it disposes with itself. A batched model (<see cref="IBatchedModel"/>: the
+    /// CPU and ILGPU models) serves every slot from its one copy of the weights, and each decode step advances all
+    /// busy slots at once; another model serves one slot.
     /// </summary>
     public PldrEngine(IPldrModel model, PldrTokenizer? tokenizer, EngineOptions options)
         : this(SlotsOver(model, options), tokenizer, options)
     {
+        _owner = model;
     }
 
     /// <summary>An engine whose slots <paramref name="createSlot"/> makes, one call per slot; slots step one after the other.</summary>
@@ -44,33 +47,34 @@ public sealed partial class PldrEngine : IDisposable
     {
     }
 
-    PldrEngine(IPldrModel[] models, PldrTokenizer? tokenizer, EngineOptions options)
+    PldrEngine((IPldrModel[] Models, BatchedSlots? Batch) slots, PldrTokenizer? tokenizer, EngineOptions options)
     {
         Options = options;
-        _slots = Array.ConvertAll(models, m => new Slot(m));
-        Info = models[0].Info;
+        _slots = [.. slots.Models.Select((m, i) => new Slot(m, i))];
+        Info = slots.Models[0].Info;
         Tokenizer = tokenizer;
-        if (models.All(m => m is PldrModel<CpuSequence>) && models[0] is ICpuModel cpu && models.All(m => ((ICpuModel)m).Weights == cpu.Weights))
-        {
-            _batch = new CpuBatchDecode(cpu.Weights, Info.Config, models.Length);
-            _batchLogits = new float[models.Length * Info.Config.VocabSize];
-        }
+        _batch = slots.Batch;
+        if (_batch is not null) _batchLogits = new float[_slots.Length * Info.Config.VocabSize];
         _scheduler = new Thread(Schedule) { IsBackground = true, Name = $"PldrEngine {Info.Name}" };
         _scheduler.Start();
     }
 
-    static IPldrModel[] SlotsOver(IPldrModel model, EngineOptions options)
+    static (IPldrModel[], BatchedSlots?) SlotsOver(IPldrModel model, EngineOptions options)
     {
         options.Validate();
-        if (model is ICpuModel cpu) return [model, .. Enumerable.Range(1, options.Slots - 1).Select(_ => cpu.Share())];
-        if (options.Slots != 1) throw new PldrException($"{model.Info.Name}: only CPU models share their weights across slots; give one slot, or a factory that loads one model per slot");
-        return [model];
+        if (model is IBatchedModel batched)
+        {
+            var batch = batched.CreateSlots(options.Slots);
+            return ([.. batch.Models], batch);
+        }
+        if (options.Slots != 1) throw new PldrException($"{model.Info.Name}: this model cannot share its weights across slots; give one slot, or a factory that loads one model per slot");
+        return ([model], null);
     }
 
-    static IPldrModel[] SlotsFrom(Func<IPldrModel> createSlot, EngineOptions options)
+    static (IPldrModel[], BatchedSlots?) SlotsFrom(Func<IPldrModel> createSlot, EngineOptions options)
     {
         options.Validate();
-        return [.. Enumerable.Range(0, options.Slots).Select(_ => createSlot())];
+        return ([.. Enumerable.Range(0, options.Slots).Select(_ => createSlot())], null);
     }
 
     /// <summary>
@@ -85,7 +89,7 @@ public sealed partial class PldrEngine : IDisposable
 
     public PldrModelInfo Info { get; }
 
-    /// <summary>True when one decode step advances every busy slot, reading each weight matrix once (CPU models).</summary>
+    /// <summary>True when one decode step advances every busy slot, reading each weight matrix once (batched models).</summary>
     public bool BatchedDecode => _batch is not null;
     public PldrTokenizer? Tokenizer { get; }
     public EngineOptions Options { get; }
@@ -228,7 +232,6 @@ public sealed partial class PldrEngine : IDisposable
     void StepTogether(Slot? admitted)
     {
         _stepping.Clear();
-        _steppingSequences.Clear();
         foreach (var slot in _slots)
         {
             if (slot.Request is null || slot == admitted) continue;
@@ -239,15 +242,15 @@ public sealed partial class PldrEngine : IDisposable
                 continue;
             }
             _stepping.Add(slot);
-            _steppingSequences.Add(((PldrModel<CpuSequence>)slot.Model).CurrentSequence);
         }
         if (_stepping.Count == 0) return;
+        Span<int> indices = stackalloc int[_stepping.Count];
         Span<int> tokens = stackalloc int[_stepping.Count];
-        for (int b = 0; b < tokens.Length; b++) tokens[b] = _stepping[b].Pending;
+        for (int b = 0; b < tokens.Length; b++) (indices[b], tokens[b]) = (_stepping[b].Index, _stepping[b].Pending);
         int vocab = Info.Config.VocabSize;
         try
         {
-            _batch!.Step(_steppingSequences, tokens, _batchLogits);
+            _batch!.Step(indices, tokens, _batchLogits);
         }
         catch (Exception e)
         {
@@ -340,12 +343,14 @@ public sealed partial class PldrEngine : IDisposable
             Monitor.Pulse(_lock);
         }
         _scheduler.Join();
-        foreach (var slot in _slots) (slot.Model as IDisposable)?.Dispose();
+        _batch?.Dispose();
+        foreach (var model in _slots.Select(s => s.Model).Append(_owner).Distinct()) (model as IDisposable)?.Dispose();
     }
 
-    sealed class Slot(IPldrModel model)
+    sealed class Slot(IPldrModel model, int index)
     {
         public readonly IPldrModel Model = model;
+        public readonly int Index = index;  // its row in the batched slots
         public Request? Request;   // set and cleared by the scheduler thread only
         public int Pending;        // the last token drawn, decoded at the next step
         public bool Injected;      // the model holds an injected G-cache

@@ -6,8 +6,8 @@ namespace PldrGen.Bench;
 
 /// <summary>
 /// The 110M shapes' matrix products at every weight precision, interleaved round by round (a quick look, not a
-/// target): decode matrix-vector GB/s of weight bytes over enough copies to defeat the caches, and 128-row GEMM
-/// GFLOP/s. <c>-- kernels 1</c> runs on one thread and divides by the process's CPU time instead of the wall clock,
+/// target): decode matrix-vector GB/s of weight bytes over enough copies to defeat the caches, batched decode's
+/// 16 rows computed as alone (<see cref="CpuKernels.LinearPerRow"/>) and 128-row GEMM in GFLOP/s. <c>-- kernels 1</c> runs on one thread and divides by the process's CPU time instead of the wall clock,
 /// which a loaded machine disturbs less; naming precisions (f32, bf16, f16, int8) runs only those.
 /// </summary>
 static class KernelProbe
@@ -18,7 +18,7 @@ static class KernelProbe
     {
         bool cpuTime = args.Length > 0 && args[0] == "1";
         if (cpuTime) CpuThreads.Use(1);
-        var named = args.Where(a => a != "1").Select(VsLlamaCpp.Precision).ToArray();
+        var named = args.Where(a => a != "1").Select(WeightPrecisionNames.Parse).ToArray();
         var precisions = named.Length > 0 ? named : Precisions;
         var process = Process.GetCurrentProcess();
         double Seconds(Action work)
@@ -39,21 +39,26 @@ static class KernelProbe
             var x = Enumerable.Range(0, rows * inDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
             var y = new float[rows * outDim];
             var decode = precisions.ToDictionary(p => p, _ => new List<double>());
+            var batched = precisions.ToDictionary(p => p, _ => new List<double>());
             var prefill = precisions.ToDictionary(p => p, _ => new List<double>());
             for (int round = 0; round < 5; round++)
                 foreach (var p in precisions)
                 {
                     double seconds = Seconds(() => { foreach (var c in copies[p]) CpuKernels.Linear(x, 1, c, y); });
                     decode[p].Add((double)copies[p].Length * outDim * inDim * Bytes(p) / seconds / 1e9);
+                    seconds = Seconds(() => { foreach (var c in copies[p]) CpuKernels.LinearPerRow(x, BatchRows, c, y); });
+                    batched[p].Add(copies[p].Length * 2.0 * BatchRows * outDim * inDim / seconds / 1e9);
                     seconds = Seconds(() => { for (int i = 0; i < 4; i++) CpuKernels.Linear(x, rows, copies[p][0], y); });
                     prefill[p].Add(4 * 2.0 * rows * outDim * inDim / seconds / 1e9);
                 }
             foreach (var p in precisions)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{outDim}×{inDim} {p,-8}: matvec median {Median(decode[p]),6:F1} GB/s | {rows}-row GEMM median {Median(prefill[p]),6:F1} GFLOP/s"));
+                    $"{outDim}×{inDim} {p,-8}: matvec median {Median(decode[p]),6:F1} GB/s | {BatchRows} rows as alone {Median(batched[p]),6:F1} GFLOP/s | {rows}-row GEMM median {Median(prefill[p]),6:F1} GFLOP/s"));
         }
         return 0;
     }
+
+    const int BatchRows = 16; // batched decode at 16 sequences
 
     static int Bytes(WeightPrecision p) => p switch { WeightPrecision.Float32 => 4, WeightPrecision.Int8 => 1, _ => 2 };
 
@@ -170,7 +175,7 @@ static class DecodeProbe
 {
     unsafe public static int Run(string[] args)
     {
-        var precision = VsLlamaCpp.Precision(args.Length > 0 ? args[0] : "f32");
+        var precision = WeightPrecisionNames.Parse(args.Length > 0 ? args[0] : "f32");
         var dir = RandomCheckpoint.Create(PldrGen.Models.PldrV51_110M.ModelInfo, PldrGen.Models.PldrV51_110M.TensorManifest, bf16: false);
         var model = PldrGen.Models.PldrV51_110M.Load(dir, precision);
         var prompt = Enumerable.Range(4, 128).ToArray();

@@ -77,7 +77,7 @@ static unsafe partial class MatMul
         sbyte* w = job->WInt8 + p * job->PanelSize;
         float* ws = job->Scales + (long)p * blocks * Width;
         int t = 0;
-        if (job->Int8 != Int8Kernel.Portable && !job->RowByRow)
+        if (job->Int8 != Int8Kernel.Portable) // a row's bits are the same in a tile as alone, so batched decode tiles too
             for (; t + Int8TileRows <= job->Rows; t += Int8TileRows)
             {
                 sbyte* xq = job->XQ + (long)t * stride;

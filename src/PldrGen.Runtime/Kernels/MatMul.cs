@@ -32,8 +32,8 @@ static unsafe partial class MatMul
 
     /// <summary>
     /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
-    /// decode step computes a row alone (no tiles): its bits do not depend on the other rows, which batched decode
-    /// needs, and each panel is still read from memory once for all of them. <paramref name="int8"/> picks an int8
+    /// decode step computes a row alone (MatMul.Rows.cs; int8 tiles already are): its bits do not depend on the other
+    /// rows, which batched decode needs, and each panel is still read from memory once for all of them. <paramref name="int8"/> picks an int8
     /// kernel other than the best this CPU has (for tests).
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false,
@@ -64,7 +64,7 @@ static unsafe partial class MatMul
     {
         var job = (Job*)state;
         int k = job->In, rows = job->Rows;
-        float* tile = stackalloc float[Math.Max(TileRows, Int8TileRows) * Width];
+        float* tile = stackalloc float[Math.Max(Math.Max(TileRows, Int8TileRows), PassRows) * Width];
         for (int p = start; p < end; p++)
         {
             if (job->WInt8 is not null)

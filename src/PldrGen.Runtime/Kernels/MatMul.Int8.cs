@@ -70,15 +70,15 @@ static unsafe partial class MatMul
         Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).Store(q);
     }
 
-    /// <summary>Panel p of an int8 matrix for every input row: tiles of 4 rows, then single rows.</summary>
-    static void Int8Panel(Job* job, int p, float* sums)
+    /// <summary>Panel p of an int8 matrix for input rows [first, last): tiles of 4 rows, then single rows.</summary>
+    static void Int8Panel(Job* job, int p, int first, int last, float* sums)
     {
         int o = p * Width, valid = Math.Min(Width, job->Out - o), blocks = job->Blocks, stride = blocks * Block;
         sbyte* w = job->WInt8 + p * job->PanelSize;
         float* ws = job->Scales + (long)p * blocks * Width;
-        int t = 0;
+        int t = first;
         if (job->Int8 != Int8Kernel.Portable && !job->RowByRow)
-            for (; t + Int8TileRows <= job->Rows; t += Int8TileRows)
+            for (; t + Int8TileRows <= last; t += Int8TileRows)
             {
                 sbyte* xq = job->XQ + (long)t * stride;
                 float* xs = job->XScales + (long)t * blocks;
@@ -86,7 +86,7 @@ static unsafe partial class MatMul
                 else Int8Tile<Avx2Dot>(xq, xs, stride, w, ws, blocks, sums);
                 for (int r = 0; r < Int8TileRows; r++) Store(sums + r * Width, valid, job->Bias, o, job->Y + (long)(t + r) * job->Out + o);
             }
-        for (; t < job->Rows; t++)
+        for (; t < last; t++)
         {
             sbyte* xq = job->XQ + (long)t * stride;
             float* xs = job->XScales + (long)t * blocks;

@@ -126,6 +126,7 @@ static class PrefillProbe
             last = name;
             clock.Restart();
         };
+        var (jitTime, jitMethods) = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
         for (int round = 0; round < 7; round++)
         {
             rounds.Add([]);
@@ -135,6 +136,9 @@ static class PrefillProbe
             model.Prefill(prompt);
             rounds[^1][last + "→end"] = clock.Elapsed.TotalMilliseconds;
             rounds[^1]["total"] = total.Elapsed.TotalMilliseconds;
+            if (round == 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"first round: {System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods} methods compiled in {(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:F1} ms of JIT"));
         }
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{tokens}-token {precision} prefill, ms: first round (fresh process) | median of rounds 2-7"));
         foreach (var step in rounds[0].Keys.OrderByDescending(k => rounds.Skip(1).Select(r => r[k]).Order().ElementAt(3)))

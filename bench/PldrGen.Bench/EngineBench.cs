@@ -3,6 +3,7 @@ using System.Globalization;
 using PldrGen.Models;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Engine;
+using PldrGen.Runtime.Kernels;
 using PldrGen.Runtime.Generation;
 
 namespace PldrGen.Bench;
@@ -23,7 +24,7 @@ static class EngineBench
         string f32 = RandomCheckpoint.Create(PldrV51_110M.ModelInfo, PldrV51_110M.TensorManifest, bf16: false);
         // -- engine [rounds] [f32|bf16|int8 …]: the precisions to run (all three by default)
         var precisions = args.Length > 1 ? args[1..] : ["f32", "bf16", "int8"];
-        var models = precisions.Select(p => ($"110M {p}", (IPldrModel)PldrV51_110M.Load(f32, VsLlamaCpp.Precision(p)))).ToArray();
+        var models = precisions.Select(p => ($"110M {p}", (IPldrModel)PldrV51_110M.Load(f32, WeightPrecisionNames.Parse(p)))).ToArray();
         var random = new Random(42);
         var prompts = Enumerable.Range(0, Concurrency.Max()).Select(_ => Enumerable.Range(0, PromptLength).Select(_ => random.Next(4, 32000)).ToArray()).ToArray();
         var samples = new Dictionary<(string, int), List<Sample>>();

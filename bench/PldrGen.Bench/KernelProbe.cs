@@ -6,8 +6,8 @@ namespace PldrGen.Bench;
 
 /// <summary>
 /// The 110M shapes' matrix products at every weight precision, interleaved round by round (a quick look, not a
-/// target): decode matrix-vector GB/s of weight bytes over enough copies to defeat the caches, and 128-row GEMM
-/// GFLOP/s. <c>-- kernels 1</c> runs on one thread and divides by the process's CPU time instead of the wall clock,
+/// target): decode matrix-vector GB/s of weight bytes over enough copies to defeat the caches, batched decode's
+/// 16 rows computed as alone (<see cref="CpuKernels.LinearPerRow"/>) and 128-row GEMM in GFLOP/s. <c>-- kernels 1</c> runs on one thread and divides by the process's CPU time instead of the wall clock,
 /// which a loaded machine disturbs less.
 /// </summary>
 static class KernelProbe
@@ -37,21 +37,26 @@ static class KernelProbe
             var x = Enumerable.Range(0, rows * inDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
             var y = new float[rows * outDim];
             var decode = Precisions.ToDictionary(p => p, _ => new List<double>());
+            var batched = Precisions.ToDictionary(p => p, _ => new List<double>());
             var prefill = Precisions.ToDictionary(p => p, _ => new List<double>());
             for (int round = 0; round < 5; round++)
                 foreach (var p in Precisions)
                 {
                     double seconds = Seconds(() => { foreach (var c in copies[p]) CpuKernels.Linear(x, 1, c, y); });
                     decode[p].Add((double)copies[p].Length * outDim * inDim * Bytes(p) / seconds / 1e9);
+                    seconds = Seconds(() => { foreach (var c in copies[p]) CpuKernels.LinearPerRow(x, BatchRows, c, y); });
+                    batched[p].Add(copies[p].Length * 2.0 * BatchRows * outDim * inDim / seconds / 1e9);
                     seconds = Seconds(() => { for (int i = 0; i < 4; i++) CpuKernels.Linear(x, rows, copies[p][0], y); });
                     prefill[p].Add(4 * 2.0 * rows * outDim * inDim / seconds / 1e9);
                 }
             foreach (var p in Precisions)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{outDim}×{inDim} {p,-8}: matvec median {Median(decode[p]),6:F1} GB/s | {rows}-row GEMM median {Median(prefill[p]),6:F1} GFLOP/s"));
+                    $"{outDim}×{inDim} {p,-8}: matvec median {Median(decode[p]),6:F1} GB/s | {BatchRows} rows as alone {Median(batched[p]),6:F1} GFLOP/s | {rows}-row GEMM median {Median(prefill[p]),6:F1} GFLOP/s"));
         }
         return 0;
     }
+
+    const int BatchRows = 16; // batched decode at 16 sequences
 
     static int Bytes(WeightPrecision p) => p switch { WeightPrecision.Float32 => 4, WeightPrecision.Int8 => 1, _ => 2 };
 

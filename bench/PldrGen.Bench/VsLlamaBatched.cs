@@ -83,7 +83,7 @@ static class VsLlamaBatched
 
     static EngineBench.Sample TimePldr(string checkpoint, string precision, int[][] prompts)
     {
-        var model = PldrV51_110M.Load(checkpoint, VsLlamaCpp.Precision(precision));
+        var model = PldrV51_110M.Load(checkpoint, WeightPrecisionNames.Parse(precision));
         EngineBench.Measure(model, [prompts[0][..16]], newTokens: 4); // warm-up: the kernels tiered up
         return EngineBench.Measure(model, prompts, NewTokens);
     }

@@ -88,7 +88,7 @@ static class VsLlamaCpp
 
     static (double, double) TimePldr(string checkpoint, string precision, int[] prompt)
     {
-        var model = PldrV51_110M.Load(checkpoint, Precision(precision));
+        var model = PldrV51_110M.Load(checkpoint, WeightPrecisionNames.Parse(precision));
         var clock = Stopwatch.StartNew();
         var logits = model.Prefill(prompt);
         double prefill = clock.Elapsed.TotalMilliseconds;
@@ -96,15 +96,6 @@ static class VsLlamaCpp
         for (int i = 0; i < DecodeTokens; i++) logits = model.Decode(TensorPrimitives.IndexOfMax(logits));
         return (prefill, clock.Elapsed.TotalMilliseconds);
     }
-
-    /// <summary>The runtime's weight precision for a bench name: f32, bf16, f16 or int8.</summary>
-    internal static WeightPrecision Precision(string name) => name switch
-    {
-        "bf16" => WeightPrecision.BFloat16,
-        "f16" => WeightPrecision.Float16,
-        "int8" => WeightPrecision.Int8,
-        _ => WeightPrecision.Float32,
-    };
 
     static (double, double) TimeLlama(string gguf, int[] prompt, int threads)
     {

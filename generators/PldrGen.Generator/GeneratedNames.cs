@@ -20,8 +20,9 @@ static class GeneratedNames
         "VocabSize", "HiddenSize", "IntermediateSize", "Layers", "Heads", "HeadDim", "MaxPositions", "MetricResBlocks",
         "MetricGluLayers", "MetricHidden", "LayerNormEps", "RopeTheta", "InterleavedRope", "LearnedG", "EndToken",
         "Config", "ModelInfo", "TensorManifest", "Load", "Scratch", "EmbeddingScale", "Rope", "Weights", "Forward",
+        "ForwardEmbedding", "ForwardLayer",
         "MetricLearner", "RecomputeGFromFrozenA", "LmHead", "LmHeads", "Share", "_weights", "_scratch",
-        // PldrGen.Runtime.PldrModel<TSequence>
+        // PldrGen.Runtime.PldrModel<TSequence> and LayeredPldrModel<TSequence>
         "Info", "Sequence", "Position", "UseKvCache", "UseGCache", "Probe", "Reset", "Prefill", "Decode",
         "CaptureGCache", "InjectGCache", "ClearInjectedGCache",
     };
@@ -32,7 +33,7 @@ static class GeneratedNames
         // System
         "Span", "ReadOnlySpan", "IReadOnlyList", "IProgress", "Math", "MathF", "Array", "Action",
         // PldrGen.Runtime
-        "PldrModel", "CpuSequence", "ICpuModel", "PldrConfig", "PldrModelInfo", "PldrException", "TensorShape", "PldrTensors",
+        "PldrModel", "LayeredPldrModel", "CpuSequence", "ICpuModel", "PldrConfig", "PldrModelInfo", "PldrException", "TensorShape", "PldrTensors",
         "Checkpoint", "CheckpointProgress", "WeightPrecision", "ModelWeights", "RopeTable", "CpuKernels", "GCache",
         // PldrGen.Ilgpu and ILGPU
         "IlgpuModelBase", "IlgpuModelCatalog", "IlgpuSequence", "LayerKernels", "DeviceMemory", "DeviceLinear",

@@ -16,10 +16,12 @@ sealed class RunOptions
     public Option<int> Seed { get; } = new("--seed", "-s") { Description = "Random seed: the same seed gives the same text", DefaultValueFactory = _ => 0, HelpName = "S" };
     public Option<bool> IgnoreEos { get; } = new("--ignore-eos") { Description = "Keep generating after [END]" };
     public Option<int> Threads { get; } = new("--threads", "-t") { Description = "CPU threads (default: one per core)", DefaultValueFactory = _ => Environment.ProcessorCount, HelpName = "N" };
+    const string Stored = "stored"; // --weights: keep the file's precision
+
     public Option<string> Weights { get; } = new("--weights")
     {
         Description = "Weight matrices in memory: stored (as in the file), f32, bf16 or f16 (half the bytes per token) or int8 (about a quarter: llama.cpp's Q8_0, scales per 32 weights); bf16 and f16 from f32, and int8, are lossy",
-        DefaultValueFactory = _ => "stored", HelpName = "FORMAT",
+        DefaultValueFactory = _ => Stored, HelpName = "FORMAT",
     };
     public Option<string> Device { get; } = new("--device")
     {
@@ -28,7 +30,7 @@ sealed class RunOptions
 
     public Option<string> Progress { get; } = ProgressOption.Create();
 
-    public RunOptions() => Weights.AcceptOnlyFromAmong("stored", "f32", "bf16", "f16", "int8");
+    public RunOptions() => Weights.AcceptOnlyFromAmong([Stored, .. WeightPrecisionNames.All]);
 
     public void AddTo(Command command)
     {
@@ -67,14 +69,7 @@ sealed class RunOptions
         return info.Load(directory, Precision(result), progress);
     }
 
-    WeightPrecision? Precision(ParseResult result) => result.GetValue(Weights) switch
-    {
-        "f32" => WeightPrecision.Float32,
-        "bf16" => WeightPrecision.BFloat16,
-        "f16" => WeightPrecision.Float16,
-        "int8" => WeightPrecision.Int8,
-        _ => null,
-    };
+    WeightPrecision? Precision(ParseResult result) => result.GetValue(Weights) is { } name && name != Stored ? WeightPrecisionNames.Parse(name) : null;
 
     SamplingOptions GreedyOnly(ParseResult result)
     {

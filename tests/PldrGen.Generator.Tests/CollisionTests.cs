@@ -9,17 +9,6 @@ namespace PldrGen.Generator.Tests;
 /// </summary>
 public class CollisionTests
 {
-    const string Shape = """
-        vocab_size: 256
-        num_hidden_layers: 2
-        num_attention_heads: 4
-        head_dim: 16
-        max_position_embeddings: 64
-        num_reslayerA: 2
-        num_denseA: 2
-        A_dff: 24
-        """;
-
     /// <summary>Every identifier of the generated learned-G and custom-G models and the registry that can name a type.</summary>
     static List<string> GeneratedIdentifiers()
     {
@@ -36,7 +25,7 @@ public class CollisionTests
         var names = GeneratedIdentifiers();
         // Each candidate in its own namespace, so one that breaks its own model cannot break another's.
         var specs = names.Select((name, i) => (AdditionalText)new InMemoryAdditionalText(GeneratorHarness.SpecPath($"class{i}.pldr.yaml"),
-            $"class_name: {name}\nnamespace: Probe{i}\n{Shape}")).ToArray();
+            $"class_name: {name}\nnamespace: Probe{i}\n{SmallSpecs.LearnedGShape}")).ToArray();
         var result = GeneratorHarness.Run(specs, out var output);
 
         var refused = result.Diagnostics.Where(d => d.Id == "PLDR0017").Select(d => names[SpecIndex(d)]).ToHashSet();
@@ -51,7 +40,7 @@ public class CollisionTests
     {
         var names = GeneratedIdentifiers();
         var specs = names.Select((name, i) => (AdditionalText)new InMemoryAdditionalText(GeneratorHarness.SpecPath($"namespace{i}.pldr.yaml"),
-            $"class_name: Model\nnamespace: Probe{i}.{name}\n{Shape}")).ToArray();
+            $"class_name: Model\nnamespace: Probe{i}.{name}\n{SmallSpecs.LearnedGShape}")).ToArray();
         var result = GeneratorHarness.Run(specs, out var output);
 
         var refused = result.Diagnostics.Where(d => d.Id == "PLDR0018").Select(d => names[SpecIndex(d)]).ToHashSet();

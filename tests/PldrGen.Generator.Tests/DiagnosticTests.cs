@@ -2,37 +2,13 @@ using System.Collections.Immutable;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
 using static PldrGen.Generator.Tests.GeneratorHarness;
+using static PldrGen.Generator.Tests.SmallSpecs;
 
 namespace PldrGen.Generator.Tests;
 
 /// <summary>One test per diagnostic: its id, severity, message and exact place in the YAML (0-based lines and columns).</summary>
 public class DiagnosticTests
 {
-    // A valid learned-G spec. Lines: 0 class_name, 1 vocab_size, 2 num_hidden_layers, 3 num_attention_heads,
-    // 4 head_dim, 5 max_position_embeddings, 6 num_reslayerA, 7 num_denseA, 8 A_dff.
-    const string LearnedG = """
-        class_name: Tiny
-        vocab_size: 256
-        num_hidden_layers: 2
-        num_attention_heads: 4
-        head_dim: 16
-        max_position_embeddings: 64
-        num_reslayerA: 2
-        num_denseA: 2
-        A_dff: 24
-        """;
-
-    // A valid custom-G spec: the same shape, lines 0–5 as above, 6 custom_G_type.
-    const string CustomG = """
-        class_name: TinyG
-        vocab_size: 256
-        num_hidden_layers: 2
-        num_attention_heads: 4
-        head_dim: 16
-        max_position_embeddings: 64
-        custom_G_type: identity
-        """;
-
     [Fact]
     public void BaseSpecsAreValid()
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.CodeAnalysis;
 using static PldrGen.Generator.Tests.GeneratorHarness;
+using static PldrGen.Generator.Tests.SmallSpecs;
 
 namespace PldrGen.Generator.Tests;
 
@@ -11,16 +12,7 @@ namespace PldrGen.Generator.Tests;
 /// </summary>
 public class HostileSpecTests
 {
-    const string Spec = """
-        class_name: Tiny
-        vocab_size: 256
-        num_hidden_layers: 2
-        num_attention_heads: 4
-        head_dim: 16
-        max_position_embeddings: 64
-        custom_G_type: identity
-
-        """;
+    const string Spec = CustomG + "\n";
 
     // Class 3: YamlDotNet throws something other than YamlException on these.
     [Theory]

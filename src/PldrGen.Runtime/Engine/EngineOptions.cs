@@ -9,9 +9,20 @@ public sealed record EngineOptions
     /// <summary>Requests that may wait for a slot (≥ 0); one more is refused with <see cref="EngineQueueFullException"/>.</summary>
     public int QueueCapacity { get; init; } = 256;
 
+    /// <summary>
+    /// Prefill work per scheduler turn while streams decode, in prompt tokens × layers (≥ 1): a layered (CPU) model
+    /// prefills admitted prompts a layer at a time, oldest first, until this much is done, then every decoding slot
+    /// steps once. A layer of one prompt always runs, so a prompt longer than the budget still advances. The default,
+    /// 256, is two layers of a 128-token prompt: on the 110M shape about as long as a 16-sequence decode step, so
+    /// running streams slow at most about twofold while a prompt prefills. <see cref="int.MaxValue"/> prefills every
+    /// admitted prompt before the next step, as llama.cpp's batched examples do.
+    /// </summary>
+    public int PrefillBudget { get; init; } = 256;
+
     public void Validate()
     {
         if (Slots < 1) throw new PldrException($"slots must be ≥ 1, got {Slots}");
+        if (PrefillBudget < 1) throw new PldrException($"prefill budget must be ≥ 1 prompt token × layer, got {PrefillBudget}");
         if (QueueCapacity < 0) throw new PldrException($"queue capacity must be ≥ 0, got {QueueCapacity}");
     }
 }

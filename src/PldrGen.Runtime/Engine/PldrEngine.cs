@@ -7,13 +7,14 @@ using PldrGen.Runtime.Text;
 namespace PldrGen.Runtime.Engine;
 
 /// <summary>
-/// Serves many sequences on one compiled model. Requests wait in a bounded queue and take a free slot between decode
-/// steps; each step advances every busy slot by one token; a finished or cancelled sequence frees its slot at once.
-/// A prompt is prefilled whole (PLDR's G depends on every prompt position, so a prefill cannot be split by
-/// position), and at most one is admitted between two steps, which bounds the step time running streams see.
-/// Each slot is its own model instance with its own KV-cache, frozen A and G-cache; slots advance one after the
-/// other, so a sequence's tokens and logits are exactly those it gets alone. Thread-safe: any number of callers
-/// share one engine, and one scheduler thread runs the model.
+/// Serves many sequences on one compiled model. Requests wait in a bounded queue and take every free slot between
+/// decode steps; each step advances every decoding slot by one token; a finished or cancelled sequence frees its slot
+/// at once. PLDR's G depends on every prompt position, so a prompt cannot be split by position, but a layered (CPU)
+/// model prefills it a layer at a time (<see cref="LayeredPldrModel{TSequence}"/>): each scheduler turn runs at most
+/// <see cref="EngineOptions.PrefillBudget"/> prompt tokens × layers of the admitted prompts, oldest first, and then
+/// one decode step, so running streams see a bounded step time. Each slot is its own model instance with its own
+/// KV-cache, frozen A, G-cache and prefill scratch, so a sequence's tokens and logits are exactly those it gets
+/// alone. Thread-safe: any number of callers share one engine, and one scheduler thread runs the model.
 /// </summary>
 public sealed partial class PldrEngine : IDisposable
 {
@@ -26,6 +27,7 @@ public sealed partial class PldrEngine : IDisposable
     readonly float[]? _batchLogits;    // [slots, V]
     readonly List<Slot> _stepping = [];
     readonly List<CpuSequence> _steppingSequences = [];
+    readonly List<Slot> _prefilling = []; // admitted, first token not yet out; oldest first
     int _busy;
     bool _disposed;
 
@@ -165,51 +167,118 @@ public sealed partial class PldrEngine : IDisposable
         lock (_lock) Monitor.Pulse(_lock);
     }
 
-    /// <summary>The scheduler: admit one waiting request into a free slot, then advance every busy slot one token.</summary>
+    /// <summary>
+    /// The scheduler: admit waiting requests into every free slot, run a budget of prefill work, then advance every
+    /// decoding slot one token.
+    /// </summary>
     void Schedule()
     {
         while (true)
         {
-            Slot? admitted = null;
             lock (_lock)
             {
                 while (!_disposed && _waiting.Count == 0 && _busy == 0) Monitor.Wait(_lock);
                 if (_disposed) break;
-                if (_waiting.Count > 0 && Array.Find(_slots, s => s.Request is null) is { } free)
+                foreach (var free in _slots)
                 {
+                    if (_waiting.Count == 0) break;
+                    if (free.Request is not null) continue;
                     free.Request = _waiting.Dequeue();
+                    free.NextLayer = NotBegun;
                     _busy++;
-                    admitted = free;
+                    _prefilling.Add(free);
                 }
             }
-            if (admitted is not null) Prefill(admitted);
-            if (_batch is not null) StepTogether(admitted);
+            RunPrefills();
+            if (_batch is not null) StepTogether();
             else
                 foreach (var slot in _slots)
-                    if (slot.Request is not null && slot != admitted) Step(slot);
+                    if (slot.Request is not null && !_prefilling.Contains(slot)) Step(slot);
         }
         FailAll(new ObjectDisposedException(nameof(PldrEngine)));
     }
 
-    void Prefill(Slot slot)
+    /// <summary>
+    /// Prefill stages of the admitted prompts, oldest first, up to <see cref="EngineOptions.PrefillBudget"/> tokens ×
+    /// layers (always at least one stage). While no stream decodes nobody waits on the budget, so prefill goes on
+    /// until a prompt has its first token.
+    /// </summary>
+    void RunPrefills()
     {
-        var request = slot.Request!;
-        var sequence = request.Sequence;
-        if (request.Cancelled) { sequence.Cancel(); Finish(slot); return; }
+        foreach (var slot in _prefilling)
+            if (slot.Request!.Cancelled)
+            {
+                slot.Request.Sequence.Cancel();
+                Finish(slot);
+            }
+        _prefilling.RemoveAll(slot => slot.Request is null);
+        bool decoding = _busy > _prefilling.Count;
+        long spent = 0;
+        for (int i = 0; i < _prefilling.Count;)
+        {
+            if (decoding && spent >= Options.PrefillBudget) return;
+            var slot = _prefilling[i];
+            if (WaitsForGroup(slot)) { i++; continue; }
+            spent += PrefillStage(slot);
+            if (slot.NextLayer != Done) continue;
+            _prefilling.RemoveAt(i);
+            decoding = true;
+        }
+    }
+
+    /// <summary>
+    /// A <see cref="GPolicy.FirstOfGroup"/> prompt whose group's G another slot is still prefilling waits for it, so
+    /// it uses that G as it would had the prompts come one after the other.
+    /// </summary>
+    bool WaitsForGroup(Slot slot) =>
+        slot.NextLayer == NotBegun && slot.Request!.Sequence.Options.G is GPolicy.Group g && GroupG(g.Name) is null
+        && _prefilling.Any(other => other != slot && other.Capture == g.Name);
+
+    const int NotBegun = -1, Done = int.MaxValue; // Slot.NextLayer before and after a prefill's layers
+
+    /// <summary>One stage of the slot's prefill (begin + first layer, a layer, or, for a model that is not layered,
+    /// the whole prompt); returns its cost in prompt tokens × layers and sets NextLayer to Done when the first token is out.</summary>
+    long PrefillStage(Slot slot)
+    {
+        var sequence = slot.Request!.Sequence;
+        var layered = slot.Model as LayeredPldrModel<CpuSequence>;
+        long length = sequence.Prompt.Length, whole = length * Info.Config.NumHiddenLayers;
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            string? capture = UseG(slot, sequence.Options.G);
-            sequence.PrefillStarted();
-            var logits = slot.Model.Prefill(sequence.Prompt);
-            sequence.PrefillEnded();
-            if (capture is not null)
+            if (slot.NextLayer == NotBegun) slot.Capture = UseG(slot, sequence.Options.G);
+            ReadOnlySpan<float> logits;
+            if (layered is not null)
+            {
+                if (slot.NextLayer == NotBegun)
+                {
+                    layered.BeginPrefill(sequence.Prompt);
+                    slot.NextLayer = 0;
+                }
+                layered.PrefillLayer(slot.NextLayer++);
+                if (slot.NextLayer < Info.Config.NumHiddenLayers)
+                {
+                    sequence.PrefillWorked(start);
+                    return length;
+                }
+                logits = layered.EndPrefill();
+            }
+            else logits = slot.Model.Prefill(sequence.Prompt);
+            sequence.PrefillWorked(start);
+            if (slot.Capture is { } group)
             {
                 var g = slot.Model.CaptureGCache();
-                lock (_lock) _groups.TryAdd(capture, g);
+                lock (_lock) _groups.TryAdd(group, g);
             }
+            slot.NextLayer = Done;
             Emit(slot, sequence.Next(logits, slot.Model.Position));
         }
-        catch (Exception e) { Fail(slot, e); }
+        catch (Exception e)
+        {
+            slot.NextLayer = Done;
+            Fail(slot, e);
+        }
+        return layered is not null ? length : whole;
     }
 
     void Step(Slot slot)
@@ -224,14 +293,14 @@ public sealed partial class PldrEngine : IDisposable
         catch (Exception e) { Fail(slot, e); }
     }
 
-    /// <summary>One batched decode step for every busy slot but the one just prefilled (it drew its token already).</summary>
-    void StepTogether(Slot? admitted)
+    /// <summary>One batched decode step for every slot whose prompt is prefilled.</summary>
+    void StepTogether()
     {
         _stepping.Clear();
         _steppingSequences.Clear();
         foreach (var slot in _slots)
         {
-            if (slot.Request is null || slot == admitted) continue;
+            if (slot.Request is null || _prefilling.Contains(slot)) continue;
             if (slot.Request.Cancelled)
             {
                 slot.Request.Sequence.Cancel();
@@ -349,5 +418,7 @@ public sealed partial class PldrEngine : IDisposable
         public Request? Request;   // set and cleared by the scheduler thread only
         public int Pending;        // the last token drawn, decoded at the next step
         public bool Injected;      // the model holds an injected G-cache
+        public int NextLayer;      // the prefill's next layer (NotBegun, 0..L−1, Done)
+        public string? Capture;    // the group whose G this slot's prefill sets
     }
 }

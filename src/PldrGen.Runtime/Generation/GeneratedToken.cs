@@ -39,7 +39,9 @@ public enum StopReason
 public sealed record GenerateFinish(StopReason Reason, int Seed, GenerateTimings Timings);
 
 /// <summary>
-/// A sequence's timings: waiting for a slot, prefill, time to the first token (from the request), and decode.
+/// A sequence's timings: waiting for a slot, prefill (the time spent computing the prompt; a chunked prefill's stages
+/// have other sequences' decode steps between them, not counted here), time to the first token (from the request),
+/// and decode.
 /// </summary>
 public sealed record GenerateTimings(int PromptTokens, int GeneratedTokens, TimeSpan Queued, TimeSpan Prefill, TimeSpan FirstToken, TimeSpan Decode)
 {

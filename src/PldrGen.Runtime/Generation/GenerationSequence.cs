@@ -18,7 +18,7 @@ sealed class GenerationSequence
     readonly StringBuilder _text = new();
     readonly List<GeneratedToken> _tokens = [];
     readonly long _created = Stopwatch.GetTimestamp();
-    long _prefillStart, _prefillEnd, _firstToken;
+    long _prefillStart, _prefillTicks, _firstToken;
 
     /// <summary>Checks the request; without a <paramref name="tokenizer"/> every text piece is empty.</summary>
     public GenerationSequence(int[] prompt, GenerateOptions options, PldrTokenizer? tokenizer, int vocabSize, int contextSize, int endToken)
@@ -48,8 +48,13 @@ sealed class GenerationSequence
     public GenerateOptions Options => _options;
     public GenerateFinish? Finish { get; private set; }
 
-    public void PrefillStarted() => _prefillStart = Stopwatch.GetTimestamp();
-    public void PrefillEnded() => _prefillEnd = Stopwatch.GetTimestamp();
+    /// <summary>A stage of this prompt's prefill ran from <paramref name="start"/> until now (a chunked prefill has
+    /// several, with other sequences' decode steps between them, which its prefill time does not count).</summary>
+    public void PrefillWorked(long start)
+    {
+        if (_prefillStart == 0) _prefillStart = start;
+        _prefillTicks += Stopwatch.GetTimestamp() - start;
+    }
 
     /// <summary>Draws the token that follows <paramref name="logits"/>; <paramref name="cached"/> positions hold tokens.</summary>
     public GeneratedToken Next(ReadOnlySpan<float> logits, int cached)
@@ -90,9 +95,9 @@ sealed class GenerationSequence
     GenerateFinish Finished(StopReason reason)
     {
         long now = Stopwatch.GetTimestamp();
-        long prefillStart = _prefillStart == 0 ? now : _prefillStart, prefillEnd = _prefillEnd == 0 ? prefillStart : _prefillEnd;
+        long prefillStart = _prefillStart == 0 ? now : _prefillStart;
         var timings = new GenerateTimings(Prompt.Length, _tokens.Count + (reason == StopReason.Cancelled ? 0 : 1),
-            Stopwatch.GetElapsedTime(_created, prefillStart), Stopwatch.GetElapsedTime(prefillStart, prefillEnd),
+            Stopwatch.GetElapsedTime(_created, prefillStart), Stopwatch.GetElapsedTime(0, _prefillTicks),
             _firstToken == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_created, _firstToken),
             _firstToken == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_firstToken, now));
         return Finish = new GenerateFinish(reason, _sampler.Seed, timings);

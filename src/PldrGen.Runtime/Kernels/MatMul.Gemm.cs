@@ -26,7 +26,6 @@ static unsafe partial class MatMul
     {
         public Job* Job;
         public int GroupPanels, RowBlocks, RowBlock;
-        public byte* Flipped; // int8 with AVX-VNNI: the activations + 128
     }
 
     /// <summary>y = x·Wᵀ + bias for more than one row (int8: panel by panel, MatMul.Int8.cs).</summary>
@@ -38,11 +37,7 @@ static unsafe partial class MatMul
         // Enough items per core that the last one left waiting is short; row blocks only where panel groups are few.
         int rowBlocks = groups >= 4 * threads ? 1 : Math.Min(tiles, (8 * threads + groups - 1) / groups);
         int rowBlock = (tiles + rowBlocks - 1) / rowBlocks * tileRows;
-        var gemm = new GemmJob
-        {
-            Job = job, GroupPanels = groupPanels, RowBlock = rowBlock, RowBlocks = (job->Rows + rowBlock - 1) / rowBlock,
-            Flipped = job->WInt8 is not null && job->Int8 == Int8Kernel.AvxVnni ? Flip(job) : null,
-        };
+        var gemm = new GemmJob { Job = job, GroupPanels = groupPanels, RowBlock = rowBlock, RowBlocks = (job->Rows + rowBlock - 1) / rowBlock };
         int items = groups * gemm.RowBlocks;
         if ((long)job->Rows * job->Out * job->In < 1 << 16) GemmItems(&gemm, 0, items); // not worth waking the workers
         else CpuWorkers.Shared.For(items, 1, &GemmItems, &gemm);
@@ -60,7 +55,7 @@ static unsafe partial class MatMul
             int first = item % gemm->RowBlocks * gemm->RowBlock, last = Math.Min(job->Rows, first + gemm->RowBlock);
             if (job->WInt8 is not null)
             {
-                Int8Panel(job, p, first, last, tile, gemm->Flipped);
+                Int8Panel(job, p, first, last, tile);
                 continue;
             }
             long stride = job->W is not null ? job->PanelSize : (long)k * Width;

@@ -70,20 +70,19 @@ static unsafe partial class MatMul
         Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).Store(q);
     }
 
-    /// <summary>Panel p of an int8 matrix for input rows [first, last): tiles of 4 rows, then single rows. With
-    /// AVX-VNNI the tiles read <paramref name="flipped"/>, the rows' activations + 128 (<see cref="Flip"/>).</summary>
-    static void Int8Panel(Job* job, int p, int first, int last, float* sums, byte* flipped = null)
+    /// <summary>Panel p of an int8 matrix for input rows [first, last): tiles of 4 rows, then single rows.</summary>
+    static void Int8Panel(Job* job, int p, int first, int last, float* sums)
     {
         int o = p * Width, valid = Math.Min(Width, job->Out - o), blocks = job->Blocks, stride = blocks * Block;
         sbyte* w = job->WInt8 + p * job->PanelSize;
         float* ws = job->Scales + (long)p * blocks * Width;
         int t = first;
-        if (job->Int8 != Int8Kernel.Portable && !job->RowByRow)
+        if (job->Int8 != Int8Kernel.Portable) // a row's bits are the same in a tile as alone, so batched decode tiles too
             for (; t + Int8TileRows <= last; t += Int8TileRows)
             {
                 sbyte* xq = job->XQ + (long)t * stride;
                 float* xs = job->XScales + (long)t * blocks;
-                if (job->Int8 == Int8Kernel.AvxVnni) Int8TileVnni(flipped + (long)t * stride, xs, stride, w, ws, job->BlockSums + (long)p * blocks * Width, blocks, sums);
+                if (job->Int8 == Int8Kernel.AvxVnni) Int8TileVnni(job->XU + (long)t * stride, xs, stride, w, ws, job->BlockSums + (long)p * blocks * Width, blocks, sums);
                 else Int8Tile<Avx2Dot>(xq, xs, stride, w, ws, blocks, sums);
                 for (int r = 0; r < Int8TileRows; r++) StorePanel(job, t + r, p, sums + r * Width);
             }

@@ -18,6 +18,7 @@ static unsafe partial class MatMul
         public float* X, Bias, Y;
         public float* W; public ushort* W16; public sbyte* WInt8; public float* Scales;
         public sbyte* XQ; public float* XScales; public int* BlockSums; // int8: the quantised input rows, Σw per block
+        public byte* XU; // int8 with AVX-VNNI tiles: the quantised rows + 128 (MatMul.Int8.cs, Flip)
         public int Rows, In, Out, Blocks;
         public long PanelSize;
         public bool RowByRow, Half; // Half: W16 holds IEEE halves, else bfloat16
@@ -30,8 +31,8 @@ static unsafe partial class MatMul
 
     /// <summary>
     /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
-    /// decode step computes a row alone (no tiles): its bits do not depend on the other rows, which batched decode
-    /// needs, and each panel is still read from memory once for all of them. <paramref name="int8"/> picks an int8
+    /// decode step computes a row alone (MatMul.Rows.cs; int8 tiles already are): its bits do not depend on the other
+    /// rows, which batched decode needs, and each panel is still read from memory once for all of them. <paramref name="int8"/> picks an int8
     /// kernel other than the best this CPU has (for tests).
     /// </summary>
     public static void Linear(ReadOnlySpan<float> x, int rows, WeightMatrix w, float[]? bias, Span<float> y, bool rowByRow = false,
@@ -50,7 +51,11 @@ static unsafe partial class MatMul
                 BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
                 Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
             };
-            if (w.Precision == WeightPrecision.Int8) QuantizeActivations(ref job, w.Cols);
+            if (w.Precision == WeightPrecision.Int8)
+            {
+                QuantizeActivations(ref job, w.Cols);
+                if (job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows) job.XU = Flip(&job); // the VNNI tiles' operand
+            }
             if (rows > 1 && !rowByRow)
             {
                 Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs
@@ -66,7 +71,7 @@ static unsafe partial class MatMul
     static void Panels(void* state, int start, int end)
     {
         var job = (Job*)state;
-        float* tile = stackalloc float[Math.Max(TileRows, Int8TileRows) * Width];
+        float* tile = stackalloc float[Math.Max(Math.Max(TileRows, Int8TileRows), PassRows) * Width];
         for (int p = start; p < end; p++)
         {
             if (job->WInt8 is not null)

@@ -48,9 +48,8 @@ public abstract class PldrModel<TSequence> : IPldrModel where TSequence : Sequen
     public ReadOnlySpan<float> Prefill(ReadOnlySpan<int> tokens)
     {
         StartSequence(tokens);
-        Forward(Sequence, 0, tokens.Length, computeG: Config.LearnedG && !Sequence.GInjected);
-        LmHead(tokens.Length - 1, _logits);
-        return _logits;
+        Forward(Sequence, 0, tokens.Length, PrefillComputesG);
+        return PromptLogits();
     }
 
     public void Prefill(ReadOnlySpan<int> tokens, Span<float> logits)
@@ -59,7 +58,7 @@ public abstract class PldrModel<TSequence> : IPldrModel where TSequence : Sequen
         if (logits.Length != (long)tokens.Length * vocab)
             throw new ArgumentException($"logits holds {logits.Length} floats; {tokens.Length} positions × {vocab} are needed", nameof(logits));
         StartSequence(tokens);
-        Forward(Sequence, 0, tokens.Length, computeG: Config.LearnedG && !Sequence.GInjected);
+        Forward(Sequence, 0, tokens.Length, PrefillComputesG);
         LmHeads(tokens.Length, logits);
     }
 
@@ -125,7 +124,18 @@ public abstract class PldrModel<TSequence> : IPldrModel where TSequence : Sequen
         for (int row = 0; row < count; row++) LmHead(row, logits.Slice(row * vocab, vocab));
     }
 
-    void StartSequence(ReadOnlySpan<int> tokens)
+    /// <summary>A prefill learns G unless the model's G is custom or injected.</summary>
+    private protected bool PrefillComputesG => Config.LearnedG && !Sequence.GInjected;
+
+    /// <summary>The logits after the prompt's last position, once a prefill's forward pass is done.</summary>
+    private protected ReadOnlySpan<float> PromptLogits()
+    {
+        LmHead(Sequence.Position - 1, _logits);
+        return _logits;
+    }
+
+    /// <summary>Checks and stores a prompt as the sequence's start.</summary>
+    private protected void StartSequence(ReadOnlySpan<int> tokens)
     {
         if (tokens.Length == 0) throw new PldrException("the prompt is empty: give at least one token (an empty text prompt is the single token [END])");
         if (tokens.Length > Config.MaxPositionEmbeddings)

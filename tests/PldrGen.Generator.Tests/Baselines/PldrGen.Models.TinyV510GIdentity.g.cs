@@ -14,7 +14,7 @@ namespace PldrGen.Models;
 /// custom_G_type identity: G is read from decoder.past_G_values, there is no metric learner.
 /// </summary>
 [global::System.CodeDom.Compiler.GeneratedCode("PldrGen", "0.1.0")]
-public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>, ICpuModel
+public sealed partial class TinyV510GIdentity : LayeredPldrModel<CpuSequence>, ICpuModel
 {
     // ---- Shapes: const, so every buffer size and this file's loop bounds are compile-time constants. The CPU kernels
     // take them as int parameters: a RoPE kernel specialised to const shapes measured no steadier gain ----
@@ -85,56 +85,55 @@ public sealed partial class TinyV510GIdentity : PldrModel<CpuSequence>, ICpuMode
     /// <summary>Another instance over the same weights, with its own sequence and scratch.</summary>
     public ICpuModel Share() => new TinyV510GIdentity(_weights);
 
-    /// <summary>Runs positions start..start+count−1 of the sequence (tokens already stored) through every layer.</summary>
-    protected override void Forward(CpuSequence sequence, int start, int count, bool computeG)
+    /// <summary>x = LN_in(Emb[tokens]·√D) for positions start..start+count−1 (tokens already stored).</summary>
+    protected override void ForwardEmbedding(CpuSequence sequence, int start, int count)
+    {
+        var x = _scratch.X.AsSpan(0, count * HiddenSize);
+        CpuKernels.Embed(_weights.Embedding, sequence.Tokens.AsSpan(start, count), EmbeddingScale, x);
+        CpuKernels.LayerNorm(x, count, _weights.InputNorm, LayerNormEps);
+        Probe?.Invoke("embed", -1, x);
+    }
+
+    /// <summary>Decoder layer l over positions start..start+count−1: x, the previous layer's output, becomes this one's.</summary>
+    protected override void ForwardLayer(CpuSequence sequence, int l, int start, int count, bool computeG)
     {
         var s = _scratch;
-        var w = _weights;
+        var layer = _weights.Layers[l];
         var x = s.X.AsSpan(0, count * HiddenSize);
         var x1 = s.X1.AsSpan(0, count * HiddenSize);
         var q = s.Q.AsSpan(0, count * HiddenSize);
         var attention = s.Attention.AsSpan(0, count * HiddenSize);
         var output = s.Out.AsSpan(0, count * HiddenSize);
+        var keys = sequence.LayerKeys(l);
+        var values = sequence.LayerValues(l);
+        var k = keys.Slice(start * HiddenSize, count * HiddenSize);
+        var v = values.Slice(start * HiddenSize, count * HiddenSize);
 
-        // x = LN_in(Emb[tokens]·√D)
-        CpuKernels.Embed(w.Embedding, sequence.Tokens.AsSpan(start, count), EmbeddingScale, x);
-        CpuKernels.LayerNorm(x, count, w.InputNorm, LayerNormEps);
-        Probe?.Invoke("embed", -1, x);
+        // Q, K, V = x·Wᵀ + b; K and V go straight into this layer's cache rows
+        CpuKernels.Linear(x, count, layer.Query, q);
+        CpuKernels.Linear(x, count, layer.Key, k);
+        CpuKernels.Linear(x, count, layer.Value, v);
 
-        for (int l = 0; l < Layers; l++)
-        {
-            var layer = w.Layers[l];
-            var keys = sequence.LayerKeys(l);
-            var values = sequence.LayerValues(l);
-            var k = keys.Slice(start * HiddenSize, count * HiddenSize);
-            var v = values.Slice(start * HiddenSize, count * HiddenSize);
-
-            // Q, K, V = x·Wᵀ + b; K and V go straight into this layer's cache rows
-            CpuKernels.Linear(x, count, layer.Query, q);
-            CpuKernels.Linear(x, count, layer.Key, k);
-            CpuKernels.Linear(x, count, layer.Value, v);
-
-            // RoPE on Q and K at their absolute positions
-            CpuKernels.Rope(q, count, start, Heads, HeadDim, InterleavedRope, Rope);
-            CpuKernels.Rope(k, count, start, Heads, HeadDim, InterleavedRope, Rope);
-            Probe?.Invoke("q", l, q);
+        // RoPE on Q and K at their absolute positions
+        CpuKernels.Rope(q, count, start, Heads, HeadDim, InterleavedRope, Rope);
+        CpuKernels.Rope(k, count, start, Heads, HeadDim, InterleavedRope, Rope);
+        Probe?.Invoke("q", l, q);
 
 
-            // attention = softmax((Q·G_LM)·Kᵀ/√dk + causal mask)·V, per head
-            CpuKernels.PowerLawAttention(q, count, start, Heads, HeadDim, sequence.G.LayerG(l), keys, values, attention, s.Scores, s.QG);
-            Probe?.Invoke("attention", l, attention);
+        // attention = softmax((Q·G_LM)·Kᵀ/√dk + causal mask)·V, per head
+        CpuKernels.PowerLawAttention(q, count, start, Heads, HeadDim, sequence.G.LayerG(l), keys, values, attention, s.Scores, s.QG);
+        Probe?.Invoke("attention", l, attention);
 
-            // x1 = LN1(dense(attention) + x)
-            CpuKernels.Linear(attention, count, layer.Dense, output);
-            CpuKernels.Add(output, x, x1);
-            CpuKernels.LayerNorm(x1, count, layer.Norm1, LayerNormEps);
+        // x1 = LN1(dense(attention) + x)
+        CpuKernels.Linear(attention, count, layer.Dense, output);
+        CpuKernels.Add(output, x, x1);
+        CpuKernels.LayerNorm(x1, count, layer.Norm1, LayerNormEps);
 
-            // x = LN2(GLU_ffn(x1) + x1)
-            CpuKernels.Glu(x1, count, layer.FeedForward, s.Gate, s.Up, output);
-            CpuKernels.Add(output, x1, x);
-            CpuKernels.LayerNorm(x, count, layer.Norm2, LayerNormEps);
-            Probe?.Invoke("layer_out", l, x);
-        }
+        // x = LN2(GLU_ffn(x1) + x1)
+        CpuKernels.Glu(x1, count, layer.FeedForward, s.Gate, s.Up, output);
+        CpuKernels.Add(output, x1, x);
+        CpuKernels.LayerNorm(x, count, layer.Norm2, LayerNormEps);
+        Probe?.Invoke("layer_out", l, x);
     }
 
 

@@ -5,7 +5,9 @@ namespace PldrGen.Tests.Kernels;
 
 /// <summary>
 /// Batched decode's matrix product (<see cref="CpuKernels.LinearPerRow"/>, several rows per panel pass) gives every
-/// row the very bits a decode step computes for that row alone, at every precision, row count and input tail.
+/// row the very bits a decode step computes for that row alone, at every precision, row count and input tail. Every
+/// rows-per-pass count of the AVX-512 kernel (2..8, then 8-row passes and a rest) is among the counts; run with
+/// <c>DOTNET_EnableAVX512F=0</c> (Vector256 passes of three and two) and <c>DOTNET_EnableAVX2=0</c> for the other paths.
 /// </summary>
 public sealed class RowByRowTests
 {
@@ -22,10 +24,10 @@ public sealed class RowByRowTests
     {
         var w = Random(outDim * inDim, 2);
         var bias = Random(outDim, 3);
-        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Int8 })
+        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Float16, WeightPrecision.Int8 })
         {
             var layer = new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, w, precision), bias);
-            foreach (int rows in new[] { 2, 3, 4, 5, 7, 16 })
+            foreach (int rows in new[] { 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 16, 17, 23 })
             {
                 var x = Random(rows * inDim, rows);
                 var together = new float[rows * outDim];

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The ILGPU forward pass on one NVIDIA GPU: the fixture models on CUDA in every cache mode, then the 110M spec with
-# random weights, prefill and decode timed on CUDA against the CPU model (a table last). Under 10 minutes.
+# random weights, prefill and decode timed on CUDA against the CPU model, then its batched decode step at 1, 4 and 16
+# slots over one model (PLDRGEN_SLOTS), slot 0 checked bit for bit against the same sequence alone (two tables last).
+# Under 10 minutes.
 #
 #   bench/gpu-check.sh            run on the GPU machine (from the repository root or anywhere)
 #   bench/gpu-check.sh prepare    on a machine with the .NET 10 SDK: publish a self-contained build to bench/out/
@@ -15,6 +17,7 @@ DEVICE=${PLDRGEN_GPU_DEVICE:-cuda}
 PROMPT=${PLDRGEN_PROMPT_TOKENS:-128}
 DECODE=${PLDRGEN_DECODE_TOKENS:-64}
 SPEC=${PLDRGEN_TIMING_SPEC:-110m}   # "tiny" times the tiny fixture shape instead (a quick run of the script itself)
+SLOTS=${PLDRGEN_SLOTS:-1,4,16}
 BUNDLE=bench/out/pldrgen-gpu-check
 
 find_dotnet() {
@@ -63,4 +66,6 @@ fi
 
 echo "== timing: $SPEC spec, random weights, prompt $PROMPT, decode $DECODE, $DEVICE vs the CPU model"
 timeout 300 "${RUN[@]}" timing "$DEVICE" "$PROMPT" "$DECODE" "$SPEC" || status=1
+echo "== batched decode: $SPEC spec, random weights, slots $SLOTS, prompt $PROMPT each, $DECODE steps on $DEVICE"
+timeout 240 "${RUN[@]}" batched "$DEVICE" "$PROMPT" "$DECODE" "$SPEC" "$SLOTS" || status=1
 exit $status

@@ -14,12 +14,12 @@ namespace PldrGen.Ilgpu.Bench;
 /// </summary>
 static class Timing
 {
-    const int Repeats = 3;
+    internal const int Repeats = 3;
 
     /// <summary>The timed spec: the paper's 110M shape, or the tiny fixture shape for a quick run of this program itself.</summary>
-    sealed record Spec(string Title, PldrModelInfo Info, IReadOnlyList<TensorShape> Manifest);
+    internal sealed record Spec(string Title, PldrModelInfo Info, IReadOnlyList<TensorShape> Manifest);
 
-    static Spec Find(string name) => name switch
+    internal static Spec Find(string name) => name switch
     {
         "110m" => new("PLDR-LLM v51-110M", PldrV51_110M.ModelInfo, PldrV51_110M.TensorManifest),
         "tiny" => new("tiny-v510", TinyV510.ModelInfo, TinyV510.TensorManifest),
@@ -98,7 +98,7 @@ static class Timing
 
     static string Row(double seconds, int tokens) => $"{seconds * 1000:F1} ms ({tokens / seconds:F0} tok/s)";
 
-    static double Median(double[] values)
+    internal static double Median(double[] values)
     {
         var sorted = values.Order().ToArray();
         return sorted[sorted.Length / 2];
@@ -112,7 +112,7 @@ static class Timing
     }
 
     /// <summary>config.json and model.safetensors of the spec's exact shape, weights scaled like an initialised model.</summary>
-    static void WriteRandomCheckpoint(Spec spec, string folder, int seed)
+    internal static void WriteRandomCheckpoint(Spec spec, string folder, int seed)
     {
         var json = new StringBuilder("{\n  \"model_type\": \"pldrllm\"");
         foreach (var (name, value) in spec.Info.Config.Fields())

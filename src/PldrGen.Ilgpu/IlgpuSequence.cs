@@ -4,21 +4,23 @@ using PldrGen.Runtime.Checkpoints;
 
 namespace PldrGen.Ilgpu;
 
-/// <summary>One sequence of an ILGPU model, resident on the device: tokens, KV-cache and the G-cache slot.</summary>
+/// <summary>
+/// One sequence of an ILGPU model, resident on the device: tokens, KV-cache and the G-cache slot, one slot of a
+/// <see cref="DeviceSlots"/>.
+/// </summary>
 public sealed class IlgpuSequence : SequenceState
 {
     readonly int _layerCacheSize, _layerGSize;
 
-    IlgpuSequence(DeviceMemory memory, PldrConfig c)
+    internal IlgpuSequence(DeviceSlots slots, int slot)
     {
-        _layerCacheSize = checked(c.MaxPositionEmbeddings * c.HiddenSize);
-        _layerGSize = checked(c.NumAttentionHeads * c.HeadDim * c.HeadDim);
-        Tokens = memory.Ints(c.MaxPositionEmbeddings);
-        Keys = memory.Floats((long)c.NumHiddenLayers * _layerCacheSize);
-        Values = memory.Floats((long)c.NumHiddenLayers * _layerCacheSize);
-        A = memory.Floats((long)c.NumHiddenLayers * _layerGSize);
-        ALm = memory.Floats((long)c.NumHiddenLayers * _layerGSize);
-        G = memory.Floats((long)c.NumHiddenLayers * _layerGSize);
+        (_layerCacheSize, _layerGSize) = (slots.LayerCacheSize, slots.LayerGSize);
+        Tokens = slots.SlotTokens(slot);
+        Keys = slots.SlotKeys(slot);
+        Values = slots.SlotValues(slot);
+        A = slots.SlotA(slot);
+        ALm = slots.SlotALm(slot);
+        G = slots.SlotG(slot);
     }
 
     /// <summary>Allocates a sequence of the spec's context in <paramref name="memory"/>, which it frees on failure.</summary>
@@ -26,7 +28,7 @@ public sealed class IlgpuSequence : SequenceState
     {
         try
         {
-            return new IlgpuSequence(memory, config);
+            return new DeviceSlots(memory, config, 1)[0];
         }
         catch
         {

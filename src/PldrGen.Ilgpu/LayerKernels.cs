@@ -31,6 +31,7 @@ public sealed class LayerKernels
     readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float> _layerNorm;
     readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, int, int> _gluGate;
     readonly int _maxGroups, _tile, _lanes;
+    long _launches;
 
     LayerKernels(Accelerator accelerator)
     {
@@ -56,11 +57,23 @@ public sealed class LayerKernels
     /// <summary>Threads per group: the largest power of two up to <see cref="MaxGroupSize"/> the accelerator allows.</summary>
     public int GroupSize { get; }
 
+    /// <summary>
+    /// Kernel launches on this accelerator so far: every launch takes its configuration from <see cref="Spread"/> or
+    /// <see cref="PerGroup"/>, which count it (how the tests see one launch per op per batched step).
+    /// </summary>
+    public long Launches => Interlocked.Read(ref _launches);
+
     /// <summary>A launch of full groups for <paramref name="items"/> independent items (grid-stride beyond the cap).</summary>
-    public KernelConfig Spread(long items) => new((int)Math.Clamp((items + GroupSize - 1) / GroupSize, 1, _maxGroups), GroupSize);
+    public KernelConfig Spread(long items) => Launch((int)Math.Clamp((items + GroupSize - 1) / GroupSize, 1, _maxGroups), GroupSize);
 
     /// <summary>A launch of one group per task (grid-stride beyond the cap), with <paramref name="groupSize"/> threads.</summary>
-    public KernelConfig PerGroup(long tasks, int groupSize) => new((int)Math.Clamp(tasks, 1, _maxGroups), groupSize);
+    public KernelConfig PerGroup(long tasks, int groupSize) => Launch((int)Math.Clamp(tasks, 1, _maxGroups), groupSize);
+
+    KernelConfig Launch(int groups, int groupSize)
+    {
+        Interlocked.Increment(ref _launches);
+        return new KernelConfig(groups, groupSize);
+    }
 
     /// <summary>The smallest power-of-two group, up to <see cref="GroupSize"/>, that gives each of <paramref name="width"/> columns a thread.</summary>
     public int GroupFor(int width)
@@ -73,21 +86,27 @@ public sealed class LayerKernels
     /// <summary>y[r, o] = x[r]·W[o] + b[o] for r &lt; rows (x [rows, In], y [rows, Out]).</summary>
     public void Linear(ArrayView<float> x, int rows, DeviceLinear layer, ArrayView<float> y)
     {
-        int hasBias = layer.HasBias ? 1 : 0;
-        if (rows >= TiledMinRows)
+        if (rows < TiledMinRows)
         {
-            // Smaller tiles when the largest would leave multiprocessors idle (a 128-token prompt through a 896-wide
-            // layer is only 28 tiles of 64×64).
-            int ts = _tile;
-            while (ts > 2 && Tiles(rows, layer.Out, ts) < 2L * Accelerator.NumMultiprocessors) ts /= 2;
-            _tiled(PerGroup(Tiles(rows, layer.Out, ts), ts * ts), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, hasBias, ts);
+            LinearRows(x, rows, layer, y);
+            return;
         }
-        else
-        {
-            long tasks = (long)rows * layer.Out;
-            int slots = GroupSize / _lanes;
-            _dot(PerGroup((tasks + slots - 1) / slots, GroupSize), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, hasBias, _lanes);
-        }
+        // Smaller tiles when the largest would leave multiprocessors idle (a 128-token prompt through a 896-wide
+        // layer is only 28 tiles of 64×64).
+        int ts = _tile;
+        while (ts > 2 && Tiles(rows, layer.Out, ts) < 2L * Accelerator.NumMultiprocessors) ts /= 2;
+        _tiled(PerGroup(Tiles(rows, layer.Out, ts), ts * ts), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, layer.HasBias ? 1 : 0, ts);
+    }
+
+    /// <summary>
+    /// <see cref="Linear"/> as dot products for any number of rows: each row's arithmetic is that of a lone decode
+    /// row, whatever the other rows (the batched decode step).
+    /// </summary>
+    public void LinearRows(ArrayView<float> x, int rows, DeviceLinear layer, ArrayView<float> y)
+    {
+        long tasks = (long)rows * layer.Out;
+        int slots = GroupSize / _lanes;
+        _dot(PerGroup((tasks + slots - 1) / slots, GroupSize), x, layer.Weight, layer.Bias, y, rows, layer.In, layer.Out, layer.HasBias ? 1 : 0, _lanes);
     }
 
     static long Tiles(int rows, int outDim, int ts)
@@ -104,11 +123,18 @@ public sealed class LayerKernels
     }
 
     /// <summary>y = W3·(silu(W1·x + b1) ⊙ (W2·x + b2)) + b3; gateUp holds rows × 2·Hidden floats, hidden rows × Hidden.</summary>
-    public void Glu(ArrayView<float> x, int rows, DeviceGlu glu, ArrayView<float> gateUp, ArrayView<float> hidden, ArrayView<float> y)
+    public void Glu(ArrayView<float> x, int rows, DeviceGlu glu, ArrayView<float> gateUp, ArrayView<float> hidden, ArrayView<float> y) =>
+        GluWith(x, rows, glu, gateUp, hidden, y, dotProducts: false);
+
+    /// <summary><see cref="Glu"/> with <see cref="LinearRows"/>: each row computed as a lone decode row.</summary>
+    public void GluRows(ArrayView<float> x, int rows, DeviceGlu glu, ArrayView<float> gateUp, ArrayView<float> hidden, ArrayView<float> y) =>
+        GluWith(x, rows, glu, gateUp, hidden, y, dotProducts: true);
+
+    void GluWith(ArrayView<float> x, int rows, DeviceGlu glu, ArrayView<float> gateUp, ArrayView<float> hidden, ArrayView<float> y, bool dotProducts)
     {
-        Linear(x, rows, glu.GateUp, gateUp);
+        if (dotProducts) LinearRows(x, rows, glu.GateUp, gateUp); else Linear(x, rows, glu.GateUp, gateUp);
         _gluGate(Spread((long)rows * glu.Hidden), gateUp, hidden, rows, glu.Hidden);
-        Linear(hidden, rows, glu.Down, y);
+        if (dotProducts) LinearRows(hidden, rows, glu.Down, y); else Linear(hidden, rows, glu.Down, y);
     }
 
     /// <summary>

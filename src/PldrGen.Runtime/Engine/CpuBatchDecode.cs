@@ -4,22 +4,27 @@ using PldrGen.Runtime.Kernels;
 namespace PldrGen.Runtime.Engine;
 
 /// <summary>
-/// One KV- and G-cached decode step for many sequences of one CPU model: row b is sequence b's next token at its own
+/// The slots of one CPU model and their KV- and G-cached decode step: row b is slot slots[b]'s next token at its own
 /// position. Every weight matrix is read once for all rows; RoPE, the cache rows and attention are per sequence, over
 /// its own length and with its own G_LM, so nothing is padded. Each row is computed exactly as the model's own
 /// <c>Decode</c> computes it alone (<see cref="CpuKernels.LinearPerRow"/>, per-row gates), so its tokens and logits do
-/// not depend on the other rows.
+/// not depend on the other rows. Slot 0 is the model itself, the others share its weights.
 /// </summary>
-sealed class CpuBatchDecode
+sealed class CpuBatchDecode : BatchedSlots
 {
+    readonly CpuSequence[] _slotSequences;
     readonly ModelWeights _weights;
     readonly PldrConfig _config;
     readonly RopeTable _rope;
     readonly float _embeddingScale;
     readonly float[] _x, _x1, _q, _k, _v, _attention, _out, _gate, _up, _scores, _qg; // [rows, …] scratch
 
-    public CpuBatchDecode(ModelWeights weights, PldrConfig config, int maxRows)
+    CpuBatchDecode(IPldrModel[] models, CpuSequence[] sequences, ModelWeights weights)
+        : base(models, sequences)
     {
+        var config = models[0].Info.Config;
+        int maxRows = models.Length;
+        _slotSequences = sequences;
         _weights = weights;
         _config = config;
         _rope = new RopeTable(config.MaxPositionEmbeddings, config.HeadDim, config.RopeTheta);
@@ -32,12 +37,24 @@ sealed class CpuBatchDecode
         _qg = new float[config.NumAttentionHeads * config.HeadDim];
     }
 
-    /// <summary>Appends tokens[b] to sequences[b] and writes its logits to row b of <paramref name="logits"/> [rows, V].</summary>
-    public void Step(IReadOnlyList<CpuSequence> sequences, ReadOnlySpan<int> tokens, Span<float> logits)
+    /// <summary><paramref name="count"/> slots over <paramref name="model"/>'s weights: the model and count − 1 shares of it.</summary>
+    public static CpuBatchDecode Over(ICpuModel model, int count)
+    {
+        if (count < 1) throw new PldrException($"slots must be ≥ 1, got {count}");
+        IPldrModel[] models = [model, .. Enumerable.Range(1, count - 1).Select(_ => model.Share())];
+        var sequences = Array.ConvertAll(models, m => (m as PldrModel<CpuSequence>
+            ?? throw new PldrException($"{m.Info.Name}: a CPU model that is not a PldrModel<CpuSequence> cannot batch")).CurrentSequence);
+        return new CpuBatchDecode(models, sequences, model.Weights);
+    }
+
+    public override long BytesPerSlot => PldrEngine.StateBytesPerSlot(_config);
+
+    /// <summary>Appends tokens[b] to slot slots[b] and writes its logits to row b of <paramref name="logits"/> [rows, V].</summary>
+    protected override void StepRows(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
     {
         var c = _config;
         var w = _weights;
-        int rows = sequences.Count, d = c.HiddenSize, f = c.IntermediateSize, heads = c.NumAttentionHeads, dk = c.HeadDim;
+        int rows = slots.Length, d = c.HiddenSize, f = c.IntermediateSize, heads = c.NumAttentionHeads, dk = c.HeadDim;
         float eps = (float)c.LayerNormEps;
         var x = _x.AsSpan(0, rows * d);
         var x1 = _x1.AsSpan(0, rows * d);
@@ -48,7 +65,7 @@ sealed class CpuBatchDecode
         var output = _out.AsSpan(0, rows * d);
         var gate = _gate.AsSpan(0, rows * f);
         var up = _up.AsSpan(0, rows * f);
-        for (int b = 0; b < rows; b++) sequences[b].WriteTokens(sequences[b].Position, tokens.Slice(b, 1));
+        for (int b = 0; b < rows; b++) _slotSequences[slots[b]].WriteTokens(_slotSequences[slots[b]].Position, tokens.Slice(b, 1));
 
         // x = LN_in(Emb[tokens]·√D)
         CpuKernels.Embed(w.Embedding, tokens, _embeddingScale, x);
@@ -62,7 +79,7 @@ sealed class CpuBatchDecode
             CpuKernels.LinearPerRow(x, rows, layer.Value, v);
             for (int b = 0; b < rows; b++)
             {
-                var sequence = sequences[b];
+                var sequence = _slotSequences[slots[b]];
                 int position = sequence.Position;
                 var keys = sequence.LayerKeys(l);
                 var values = sequence.LayerValues(l);
@@ -90,6 +107,5 @@ sealed class CpuBatchDecode
         }
         // logits = final_layer(x), every row at once
         CpuKernels.LinearPerRow(x, rows, w.Output, logits.Slice(0, rows * c.VocabSize));
-        for (int b = 0; b < rows; b++) sequences[b].Position++;
     }
 }

@@ -12,9 +12,11 @@ namespace PldrGen.Runtime.Engine;
 /// at once. PLDR's G depends on every prompt position, so a prompt cannot be split by position, but a layered (CPU)
 /// model prefills it a layer at a time (<see cref="LayeredPldrModel{TSequence}"/>): each scheduler turn runs at most
 /// <see cref="EngineOptions.PrefillBudget"/> prompt tokens × layers of the admitted prompts, oldest first, and then
-/// one decode step, so running streams see a bounded step time. Each slot is its own model instance with its own
-/// KV-cache, frozen A, G-cache and prefill scratch, so a sequence's tokens and logits are exactly those it gets
-/// alone. Thread-safe: any number of callers share one engine, and one scheduler thread runs the model.
+/// one decode step, so running streams see a bounded step time. Each slot is a model with its own KV-cache, frozen
+/// A, G-cache and prefill scratch; a batched model's slots share its weights and one step advances them all
+/// (<see cref="BatchedSlots"/>), each row computed as a lone decode computes it, so a sequence's tokens and logits
+/// are exactly those it gets alone. Thread-safe: any number of callers share one engine, and one scheduler thread
+/// runs the model.
 /// </summary>
 public sealed partial class PldrEngine : IDisposable
 {
@@ -23,21 +25,23 @@ public sealed partial class PldrEngine : IDisposable
     readonly Dictionary<string, GCache> _groups = new(StringComparer.Ordinal);
     readonly object _lock = new(); // Monitor.Wait/Pulse wake the scheduler
     readonly Thread _scheduler;
-    readonly CpuBatchDecode? _batch;   // CPU models: one step for every busy slot
+    readonly BatchedSlots? _batch;     // batched models: one step for every busy slot
+    readonly IPldrModel? _owner;       // the model the batched slots were made from (disposed with the engine)
     readonly float[]? _batchLogits;    // [slots, V]
     readonly List<Slot> _stepping = [];
-    readonly List<CpuSequence> _steppingSequences = [];
     readonly List<Slot> _prefilling = []; // admitted, first token not yet out; oldest first
     int _busy;
     bool _disposed;
 
     /// <summary>
-    /// An engine over a loaded model. A CPU model (<see cref="ICpuModel"/>) serves every slot from its one copy of
-    /// the weights, and each decode step advances all busy slots at once; another backend serves one slot.
+    /// An engine over a loaded model, which it disposes with itself. A batched model (<see cref="IBatchedModel"/>: the
+    /// CPU and ILGPU models) serves every slot from its one copy of the weights, and each decode step advances all
+    /// busy slots at once; another model serves one slot.
     /// </summary>
     public PldrEngine(IPldrModel model, PldrTokenizer? tokenizer, EngineOptions options)
         : this(SlotsOver(model, options), tokenizer, options)
     {
+        _owner = model;
     }
 
     /// <summary>An engine whose slots <paramref name="createSlot"/> makes, one call per slot; slots step one after the other.</summary>
@@ -46,33 +50,34 @@ public sealed partial class PldrEngine : IDisposable
     {
     }
 
-    PldrEngine(IPldrModel[] models, PldrTokenizer? tokenizer, EngineOptions options)
+    PldrEngine((IPldrModel[] Models, BatchedSlots? Batch) slots, PldrTokenizer? tokenizer, EngineOptions options)
     {
         Options = options;
-        _slots = Array.ConvertAll(models, m => new Slot(m));
-        Info = models[0].Info;
+        _slots = [.. slots.Models.Select((m, i) => new Slot(m, i))];
+        Info = slots.Models[0].Info;
         Tokenizer = tokenizer;
-        if (models.All(m => m is PldrModel<CpuSequence>) && models[0] is ICpuModel cpu && models.All(m => ((ICpuModel)m).Weights == cpu.Weights))
-        {
-            _batch = new CpuBatchDecode(cpu.Weights, Info.Config, models.Length);
-            _batchLogits = new float[models.Length * Info.Config.VocabSize];
-        }
+        _batch = slots.Batch;
+        if (_batch is not null) _batchLogits = new float[_slots.Length * Info.Config.VocabSize];
         _scheduler = new Thread(Schedule) { IsBackground = true, Name = $"PldrEngine {Info.Name}" };
         _scheduler.Start();
     }
 
-    static IPldrModel[] SlotsOver(IPldrModel model, EngineOptions options)
+    static (IPldrModel[], BatchedSlots?) SlotsOver(IPldrModel model, EngineOptions options)
     {
         options.Validate();
-        if (model is ICpuModel cpu) return [model, .. Enumerable.Range(1, options.Slots - 1).Select(_ => cpu.Share())];
-        if (options.Slots != 1) throw new PldrException($"{model.Info.Name}: only CPU models share their weights across slots; give one slot, or a factory that loads one model per slot");
-        return [model];
+        if (model is IBatchedModel batched)
+        {
+            var batch = batched.CreateSlots(options.Slots);
+            return ([.. batch.Models], batch);
+        }
+        if (options.Slots != 1) throw new PldrException($"{model.Info.Name}: this model cannot share its weights across slots; give one slot, or a factory that loads one model per slot");
+        return ([model], null);
     }
 
-    static IPldrModel[] SlotsFrom(Func<IPldrModel> createSlot, EngineOptions options)
+    static (IPldrModel[], BatchedSlots?) SlotsFrom(Func<IPldrModel> createSlot, EngineOptions options)
     {
         options.Validate();
-        return [.. Enumerable.Range(0, options.Slots).Select(_ => createSlot())];
+        return ([.. Enumerable.Range(0, options.Slots).Select(_ => createSlot())], null);
     }
 
     /// <summary>
@@ -87,7 +92,7 @@ public sealed partial class PldrEngine : IDisposable
 
     public PldrModelInfo Info { get; }
 
-    /// <summary>True when one decode step advances every busy slot, reading each weight matrix once (CPU models).</summary>
+    /// <summary>True when one decode step advances every busy slot, reading each weight matrix once (batched models).</summary>
     public bool BatchedDecode => _batch is not null;
     public PldrTokenizer? Tokenizer { get; }
     public EngineOptions Options { get; }
@@ -297,7 +302,6 @@ public sealed partial class PldrEngine : IDisposable
     void StepTogether()
     {
         _stepping.Clear();
-        _steppingSequences.Clear();
         foreach (var slot in _slots)
         {
             if (slot.Request is null || _prefilling.Contains(slot)) continue;
@@ -308,15 +312,15 @@ public sealed partial class PldrEngine : IDisposable
                 continue;
             }
             _stepping.Add(slot);
-            _steppingSequences.Add(((PldrModel<CpuSequence>)slot.Model).CurrentSequence);
         }
         if (_stepping.Count == 0) return;
+        Span<int> indices = stackalloc int[_stepping.Count];
         Span<int> tokens = stackalloc int[_stepping.Count];
-        for (int b = 0; b < tokens.Length; b++) tokens[b] = _stepping[b].Pending;
+        for (int b = 0; b < tokens.Length; b++) (indices[b], tokens[b]) = (_stepping[b].Index, _stepping[b].Pending);
         int vocab = Info.Config.VocabSize;
         try
         {
-            _batch!.Step(_steppingSequences, tokens, _batchLogits);
+            _batch!.Step(indices, tokens, _batchLogits);
         }
         catch (Exception e)
         {
@@ -409,12 +413,14 @@ public sealed partial class PldrEngine : IDisposable
             Monitor.Pulse(_lock);
         }
         _scheduler.Join();
-        foreach (var slot in _slots) (slot.Model as IDisposable)?.Dispose();
+        _batch?.Dispose();
+        foreach (var model in _slots.Select(s => s.Model).Append(_owner).Distinct()) (model as IDisposable)?.Dispose();
     }
 
-    sealed class Slot(IPldrModel model)
+    sealed class Slot(IPldrModel model, int index)
     {
         public readonly IPldrModel Model = model;
+        public readonly int Index = index;  // its row in the batched slots
         public Request? Request;   // set and cleared by the scheduler thread only
         public int Pending;        // the last token drawn, decoded at the next step
         public bool Injected;      // the model holds an injected G-cache

@@ -190,6 +190,52 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
         }
     }
 
+    /// <summary>
+    /// One KV- and G-cached decode step for every row's slot, each kernel launched once for all rows: row b is slot
+    /// rows.Slots[b] at its own position, with its own K/V rows and G_LM. Every kernel gives a row the per-thread
+    /// arithmetic of a lone Decode (dot-product Linear, the same RoPE and attention per (row, head)), so a row's
+    /// logits do not depend on the others.
+    /// </summary>
+    protected override void DecodeRows(DeviceSlots slots, DeviceRows rows, ArrayView<float> logits)
+    {
+        var k = _kernels;
+        int count = rows.Count;
+        var x = _x.SubView(0, count * HiddenSize);
+        var x1 = _x1.SubView(0, count * HiddenSize);
+        var q = _q.SubView(0, count * HiddenSize);
+        var attention = _attention.SubView(0, count * HiddenSize);
+        var output = _out.SubView(0, count * HiddenSize);
+
+        // x = LN_in(Emb[tokens]·√D); each row's token also goes into its slot's tokens
+        k.EmbedRows(rows, slots.Tokens, slots.TokenStride, _embedding, EmbeddingScale, x);
+        LayerKernels.LayerNorm(x, default, x, _inputNorm, count, HiddenSize, LayerNormEps);
+
+        for (int l = 0; l < Layers; l++)
+        {
+            var layer = _layers[l];
+            var keys = slots.LayerKeys(l);
+            var values = slots.LayerValues(l);
+
+            // Q|K|V = x·Wᵀ + b; RoPE at each row's position; K and V into its slot's cache rows
+            LayerKernels.LinearRows(x, count, layer.Qkv, _qkv);
+            k.RopeRows(_qkv, rows, _ropeCos, _ropeSin, q, keys, values, slots.CacheStride);
+
+            // attention per row over its slot's own positions, with its slot's G_LM
+            k.AttentionRows(q, rows, slots.LayerG(l), slots.GStride, keys, values, slots.CacheStride, attention, SqrtHeadDim);
+
+            // x1 = LN1(dense(attention) + x)
+            LayerKernels.LinearRows(attention, count, layer.Dense, output);
+            LayerKernels.LayerNorm(output, x, x1, layer.Norm1, count, HiddenSize, LayerNormEps);
+
+            // x = LN2(GLU_ffn(x1) + x1)
+            LayerKernels.GluRows(x1, count, layer.FeedForward, _gateUp, _hidden, output);
+            LayerKernels.LayerNorm(output, x1, x, layer.Norm2, count, HiddenSize, LayerNormEps);
+        }
+
+        // logits = final_layer(x), every row
+        LayerKernels.LinearRows(x, count, _output, logits);
+    }
+
     /// <summary>Steps 2.3–2.5 for layer l: the metric tensor A of the queries, the residual metric learner, the power law.</summary>
     void MetricLearner(IlgpuSequence sequence, int l, int count)
     {
@@ -251,6 +297,9 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
         readonly Action<KernelConfig, ArrayView<int>, int, int, ArrayView<float>, float, ArrayView<float>> _embed;
         readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _rope;
         readonly Action<KernelConfig, ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float> _attention;
+        readonly Action<KernelConfig, ArrayView<int>, ArrayView<int>, ArrayView<int>, int, ArrayView<int>, int, ArrayView<float>, float, ArrayView<float>> _embedRows;
+        readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _ropeRows;
+        readonly Action<KernelConfig, ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, float> _attentionRows;
         readonly Action<KernelConfig, ArrayView<float>, int, ArrayView<float>> _metricTensor;
         readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _powerLaw;
         readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _powerLawG;
@@ -261,6 +310,9 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
             _embed = accelerator.LoadStreamKernel<ArrayView<int>, int, int, ArrayView<float>, float, ArrayView<float>>(EmbedKernel);
             _rope = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(RopeKernel);
             _attention = accelerator.LoadStreamKernel<ArrayView<float>, int, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(AttentionKernel);
+            _embedRows = accelerator.LoadStreamKernel<ArrayView<int>, ArrayView<int>, ArrayView<int>, int, ArrayView<int>, int, ArrayView<float>, float, ArrayView<float>>(EmbedRowsKernel);
+            _ropeRows = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(RopeRowsKernel);
+            _attentionRows = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<int>, ArrayView<int>, int, ArrayView<float>, int, ArrayView<float>, ArrayView<float>, int, ArrayView<float>, float>(AttentionRowsKernel);
             _metricTensor = accelerator.LoadStreamKernel<ArrayView<float>, int, ArrayView<float>>(MetricTensorKernel);
             _powerLaw = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PowerLawKernel);
             _powerLawG = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(PowerLawGKernel);
@@ -279,6 +331,26 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
         public void Attention(ArrayView<float> q, int start, int count, ArrayView<float> g, ArrayView<float> keys,
             ArrayView<float> values, ArrayView<float> output, float sqrtHeadDim) =>
             _attention(_layers.PerGroup(count * Heads, _layers.GroupSize), q, start, count, g, keys, values, output, sqrtHeadDim);
+
+        /// <summary>x [rows, D] = Emb[row tokens]·scale; each row's token also into slotTokens at its slot and position.</summary>
+        public void EmbedRows(DeviceRows rows, ArrayView<int> slotTokens, int tokenStride, ArrayView<float> embedding, float scale, ArrayView<float> x) =>
+            _embedRows(_layers.Spread(rows.Count * HiddenSize), rows.Slots, rows.Positions, rows.Tokens, rows.Count, slotTokens, tokenStride, embedding, scale, x);
+
+        /// <summary>
+        /// <see cref="Rope"/> for decode rows at their own positions: Q [rows, D], and K, V into each row's slot
+        /// (keys and values: layer l of every slot, slot s at s·cacheStride).
+        /// </summary>
+        public void RopeRows(ArrayView<float> qkv, DeviceRows rows, ArrayView<float> cos, ArrayView<float> sin,
+            ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, int cacheStride) =>
+            _ropeRows(_layers.Spread(rows.Count * Heads * HalfHead), qkv, rows.Slots, rows.Positions, rows.Count, cos, sin, q, keys, values, cacheStride);
+
+        /// <summary>
+        /// <see cref="Attention"/> for decode rows: row b's query against its slot's keys and values 0..position,
+        /// with its slot's G_LM (g: layer l of every slot, slot s at s·gStride).
+        /// </summary>
+        public void AttentionRows(ArrayView<float> q, DeviceRows rows, ArrayView<float> g, int gStride, ArrayView<float> keys,
+            ArrayView<float> values, int cacheStride, ArrayView<float> output, float sqrtHeadDim) =>
+            _attentionRows(_layers.PerGroup(rows.Count * Heads, _layers.GroupSize), q, rows.Slots, rows.Positions, rows.Count, g, gStride, keys, values, cacheStride, output, sqrtHeadDim);
 
         /// <summary>a [H, dk, dk] = Σ_t Q[t, h]ᵀ·Q[t, h] over count rows of q.</summary>
         public void MetricTensor(ArrayView<float> q, int count, ArrayView<float> a) =>
@@ -301,6 +373,18 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
             }
         }
 
+        /// <summary>x[b, c] = Emb[tokens[b], c]·scale, and slotTokens[slot b, position b] = tokens[b]. Index space: grid-stride over rows × D.</summary>
+        static void EmbedRowsKernel(ArrayView<int> rowSlots, ArrayView<int> positions, ArrayView<int> tokens, int rows,
+            ArrayView<int> slotTokens, int tokenStride, ArrayView<float> embedding, float scale, ArrayView<float> x)
+        {
+            for (int e = Grid.GlobalIndex.X; e < rows * HiddenSize; e += Grid.DimX * Group.DimX)
+            {
+                int t = e / HiddenSize, c = e - t * HiddenSize, token = tokens[t];
+                if (c == 0) slotTokens[rowSlots[t] * tokenStride + positions[t]] = token;
+                x[e] = embedding[token * HiddenSize + c] * scale;
+            }
+        }
+
         /// <summary>
         /// Splits qkv [count, 3D] into Q [count, D] and the K, V cache rows p = start + t, rotating the Q and K pairs of
         /// every head by p·ω_i (interleaved pairs (x[2i], x[2i+1])).
@@ -311,19 +395,38 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
         {
             for (int e = Grid.GlobalIndex.X; e < count * Heads * HalfHead; e += Grid.DimX * Group.DimX)
             {
-                int t = e / (Heads * HalfHead), pair = e - t * Heads * HalfHead, h = pair / HalfHead, i = pair - h * HalfHead;
-                int a = h * HeadDim + 2 * i, b = h * HeadDim + 2 * i + 1;
-                int p = start + t, source = t * 3 * HiddenSize, row = t * HiddenSize, cached = p * HiddenSize;
-                float cosine = cos[p * HalfHead + i], sine = sin[p * HalfHead + i];
-                float q0 = qkv[source + a], q1 = qkv[source + b];
-                q[row + a] = q0 * cosine - q1 * sine;
-                q[row + b] = q1 * cosine + q0 * sine;
-                float k0 = qkv[source + HiddenSize + a], k1 = qkv[source + HiddenSize + b];
-                keys[cached + a] = k0 * cosine - k1 * sine;
-                keys[cached + b] = k1 * cosine + k0 * sine;
-                values[cached + a] = qkv[source + 2 * HiddenSize + a];
-                values[cached + b] = qkv[source + 2 * HiddenSize + b];
+                int t = e / (Heads * HalfHead), p = start + t;
+                RotatePair(qkv, t, e - t * Heads * HalfHead, p, p * HiddenSize, cos, sin, q, keys, values);
             }
+        }
+
+        /// <summary>The RoPE kernel for decode rows: row t at positions[t], its K and V cache row in slot rowSlots[t]. Index space: grid-stride over rows × H × dk/2.</summary>
+        static void RopeRowsKernel(ArrayView<float> qkv, ArrayView<int> rowSlots, ArrayView<int> positions, int rows, ArrayView<float> cos,
+            ArrayView<float> sin, ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values, int cacheStride)
+        {
+            for (int e = Grid.GlobalIndex.X; e < rows * Heads * HalfHead; e += Grid.DimX * Group.DimX)
+            {
+                int t = e / (Heads * HalfHead), p = positions[t];
+                RotatePair(qkv, t, e - t * Heads * HalfHead, p, rowSlots[t] * cacheStride + p * HiddenSize, cos, sin, q, keys, values);
+            }
+        }
+
+        /// <summary>Rotation pair <paramref name="pair"/> (head h, pair i) of row t at position p: Q row t, K and V at cache index <paramref name="cached"/>.</summary>
+        static void RotatePair(ArrayView<float> qkv, int t, int pair, int p, int cached, ArrayView<float> cos, ArrayView<float> sin,
+            ArrayView<float> q, ArrayView<float> keys, ArrayView<float> values)
+        {
+            int h = pair / HalfHead, i = pair - h * HalfHead;
+            int a = h * HeadDim + 2 * i, b = h * HeadDim + 2 * i + 1;
+            int source = t * 3 * HiddenSize, row = t * HiddenSize;
+            float cosine = cos[p * HalfHead + i], sine = sin[p * HalfHead + i];
+            float q0 = qkv[source + a], q1 = qkv[source + b];
+            q[row + a] = q0 * cosine - q1 * sine;
+            q[row + b] = q1 * cosine + q0 * sine;
+            float k0 = qkv[source + HiddenSize + a], k1 = qkv[source + HiddenSize + b];
+            keys[cached + a] = k0 * cosine - k1 * sine;
+            keys[cached + b] = k1 * cosine + k0 * sine;
+            values[cached + a] = qkv[source + 2 * HiddenSize + a];
+            values[cached + b] = qkv[source + 2 * HiddenSize + b];
         }
 
         /// <summary>
@@ -337,44 +440,70 @@ public sealed partial class TinyV510Ilgpu : IlgpuModelBase
             var qg = SharedMemory.Allocate<float>(HeadDim);
             var scores = SharedMemory.Allocate<float>(MaxPositions);
             var partial = SharedMemory.Allocate<float>(LayerKernels.MaxGroupSize);
-            int tid = Group.IdxX, threads = Group.DimX;
             for (int task = Grid.IdxX; task < count * Heads; task += Grid.DimX)
             {
-                int t = task / Heads, h = task - t * Heads, visible = start + t + 1;
-                int head = t * HiddenSize + h * HeadDim, gh = h * HeadDim * HeadDim;
-                for (int j = tid; j < HeadDim; j += threads)
-                {
-                    float sum = 0;
-                    for (int i = 0; i < HeadDim; i++) sum += q[head + i] * g[gh + i * HeadDim + j];
-                    qg[j] = sum;
-                }
-                Group.Barrier();
-                float max = float.NegativeInfinity;
-                for (int p = tid; p < visible; p += threads)
-                {
-                    int key = p * HiddenSize + h * HeadDim;
-                    float dot = 0;
-                    for (int j = 0; j < HeadDim; j++) dot += qg[j] * keys[key + j];
-                    float score = dot / sqrtHeadDim;
-                    scores[p] = score;
-                    max = XMath.Max(max, score);
-                }
-                max = GroupReduce.Max(partial, max);
-                float total = 0;
-                for (int p = tid; p < visible; p += threads)
-                {
-                    float weight = XMath.Exp(scores[p] - max);
-                    scores[p] = weight;
-                    total += weight;
-                }
-                total = GroupReduce.Sum(partial, total); // its barriers also publish every score
-                for (int j = tid; j < HeadDim; j += threads)
-                {
-                    float sum = 0;
-                    for (int p = 0; p < visible; p++) sum += scores[p] * values[p * HiddenSize + h * HeadDim + j];
-                    output[head + j] = sum / total;
-                }
+                int t = task / Heads, h = task - t * Heads;
+                Attend(q, t, h, start + t + 1, g, h * HeadDim * HeadDim, keys, values, 0, output, sqrtHeadDim, qg, scores, partial);
                 Group.Barrier(); // the next task overwrites qg and scores
+            }
+        }
+
+        /// <summary>The attention kernel for decode rows: row t over its slot's positions 0..positions[t], with its slot's G. Index space: one group per (row, head).</summary>
+        static void AttentionRowsKernel(ArrayView<float> q, ArrayView<int> rowSlots, ArrayView<int> positions, int rows, ArrayView<float> g, int gStride,
+            ArrayView<float> keys, ArrayView<float> values, int cacheStride, ArrayView<float> output, float sqrtHeadDim)
+        {
+            var qg = SharedMemory.Allocate<float>(HeadDim);
+            var scores = SharedMemory.Allocate<float>(MaxPositions);
+            var partial = SharedMemory.Allocate<float>(LayerKernels.MaxGroupSize);
+            for (int task = Grid.IdxX; task < rows * Heads; task += Grid.DimX)
+            {
+                int t = task / Heads, h = task - t * Heads, slot = rowSlots[t];
+                Attend(q, t, h, positions[t] + 1, g, slot * gStride + h * HeadDim * HeadDim, keys, values, slot * cacheStride, output, sqrtHeadDim, qg, scores, partial);
+                Group.Barrier(); // the next task overwrites qg and scores
+            }
+        }
+
+        /// <summary>
+        /// Head h of query row t over the first <paramref name="visible"/> cache rows from <paramref name="cache"/>,
+        /// with G at <paramref name="gh"/>: the whole group's work, which both attention kernels share.
+        /// </summary>
+        static void Attend(ArrayView<float> q, int t, int h, int visible, ArrayView<float> g, int gh, ArrayView<float> keys,
+            ArrayView<float> values, int cache, ArrayView<float> output, float sqrtHeadDim,
+            ArrayView<float> qg, ArrayView<float> scores, ArrayView<float> partial)
+        {
+            int tid = Group.IdxX, threads = Group.DimX;
+            int head = t * HiddenSize + h * HeadDim;
+            for (int j = tid; j < HeadDim; j += threads)
+            {
+                float sum = 0;
+                for (int i = 0; i < HeadDim; i++) sum += q[head + i] * g[gh + i * HeadDim + j];
+                qg[j] = sum;
+            }
+            Group.Barrier();
+            float max = float.NegativeInfinity;
+            for (int p = tid; p < visible; p += threads)
+            {
+                int key = cache + p * HiddenSize + h * HeadDim;
+                float dot = 0;
+                for (int j = 0; j < HeadDim; j++) dot += qg[j] * keys[key + j];
+                float score = dot / sqrtHeadDim;
+                scores[p] = score;
+                max = XMath.Max(max, score);
+            }
+            max = GroupReduce.Max(partial, max);
+            float total = 0;
+            for (int p = tid; p < visible; p += threads)
+            {
+                float weight = XMath.Exp(scores[p] - max);
+                scores[p] = weight;
+                total += weight;
+            }
+            total = GroupReduce.Sum(partial, total); // its barriers also publish every score
+            for (int j = tid; j < HeadDim; j += threads)
+            {
+                float sum = 0;
+                for (int p = 0; p < visible; p++) sum += scores[p] * values[cache + p * HiddenSize + h * HeadDim + j];
+                output[head + j] = sum / total;
             }
         }
 

@@ -117,7 +117,7 @@ static class PrefillProbe
     public static int Run(string[] args)
     {
         int tokens = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 128;
-        var precision = VsLlamaCpp.Precision(args.Length > 1 ? args[1] : "f32");
+        var precision = WeightPrecisionNames.Parse(args.Length > 1 ? args[1] : "f32");
         var dir = RandomCheckpoint.Create(PldrGen.Models.PldrV51_110M.ModelInfo, PldrGen.Models.PldrV51_110M.TensorManifest, bf16: false);
         var model = PldrGen.Models.PldrV51_110M.Load(dir, precision);
         var prompt = Enumerable.Range(4, tokens).ToArray();

@@ -8,7 +8,7 @@ namespace PldrGen.Bench;
 /// The 110M shapes' matrix products at every weight precision, interleaved round by round (a quick look, not a
 /// target): decode matrix-vector GB/s of weight bytes over enough copies to defeat the caches, batched decode's
 /// 16 rows computed as alone (<see cref="CpuKernels.LinearPerRow"/>) and 128-row GEMM in GFLOP/s. <c>-- kernels 1</c> runs on one thread and divides by the process's CPU time instead of the wall clock,
-/// which a loaded machine disturbs less.
+/// which a loaded machine disturbs less; naming precisions (f32, bf16, f16, int8) runs only those.
 /// </summary>
 static class KernelProbe
 {
@@ -18,6 +18,8 @@ static class KernelProbe
     {
         bool cpuTime = args.Length > 0 && args[0] == "1";
         if (cpuTime) CpuThreads.Use(1);
+        var named = args.Where(a => a != "1").Select(WeightPrecisionNames.Parse).ToArray();
+        var precisions = named.Length > 0 ? named : Precisions;
         var process = Process.GetCurrentProcess();
         double Seconds(Action work)
         {
@@ -31,16 +33,16 @@ static class KernelProbe
         {
             var values = Enumerable.Range(0, outDim * inDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
             var bias = new float[outDim];
-            var copies = Precisions.ToDictionary(p => p, p => Enumerable.Range(0, Math.Max(1, 400_000_000 / (outDim * inDim * Bytes(p))))
+            var copies = precisions.ToDictionary(p => p, p => Enumerable.Range(0, Math.Max(1, 400_000_000 / (outDim * inDim * Bytes(p))))
                 .Select(_ => new LinearWeights(WeightMatrix.FromFloat32(outDim, inDim, values, p), bias)).ToArray());
             const int rows = 128;
             var x = Enumerable.Range(0, rows * inDim).Select(_ => (float)random.NextDouble() - 0.5f).ToArray();
             var y = new float[rows * outDim];
-            var decode = Precisions.ToDictionary(p => p, _ => new List<double>());
-            var batched = Precisions.ToDictionary(p => p, _ => new List<double>());
-            var prefill = Precisions.ToDictionary(p => p, _ => new List<double>());
+            var decode = precisions.ToDictionary(p => p, _ => new List<double>());
+            var batched = precisions.ToDictionary(p => p, _ => new List<double>());
+            var prefill = precisions.ToDictionary(p => p, _ => new List<double>());
             for (int round = 0; round < 5; round++)
-                foreach (var p in Precisions)
+                foreach (var p in precisions)
                 {
                     double seconds = Seconds(() => { foreach (var c in copies[p]) CpuKernels.Linear(x, 1, c, y); });
                     decode[p].Add((double)copies[p].Length * outDim * inDim * Bytes(p) / seconds / 1e9);
@@ -49,7 +51,7 @@ static class KernelProbe
                     seconds = Seconds(() => { for (int i = 0; i < 4; i++) CpuKernels.Linear(x, rows, copies[p][0], y); });
                     prefill[p].Add(4 * 2.0 * rows * outDim * inDim / seconds / 1e9);
                 }
-            foreach (var p in Precisions)
+            foreach (var p in precisions)
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{outDim}×{inDim} {p,-8}: matvec median {Median(decode[p]),6:F1} GB/s | {BatchRows} rows as alone {Median(batched[p]),6:F1} GFLOP/s | {rows}-row GEMM median {Median(prefill[p]),6:F1} GFLOP/s"));
         }
@@ -172,4 +174,58 @@ static class PrefillProbe
         }
         return 0;
     }
+}
+
+/// <summary>
+/// Where a 110M decode step's time goes (a quick look, not a target): the forward pass's probe points after a
+/// 128-token prompt, summed over 64 steps per round, with the logits row and a parallel loop's bare cost beside them.
+/// <c>-- decode [f32|bf16|f16|int8]</c>
+/// </summary>
+static class DecodeProbe
+{
+    unsafe public static int Run(string[] args)
+    {
+        var precision = WeightPrecisionNames.Parse(args.Length > 0 ? args[0] : "f32");
+        var dir = RandomCheckpoint.Create(PldrGen.Models.PldrV51_110M.ModelInfo, PldrGen.Models.PldrV51_110M.TensorManifest, bf16: false);
+        var model = PldrGen.Models.PldrV51_110M.Load(dir, precision);
+        var prompt = Enumerable.Range(4, 128).ToArray();
+        var spent = new Dictionary<string, double>();
+        var clock = new Stopwatch();
+        string last = "start";
+        PldrGen.Runtime.TensorProbe probe = (name, layer, _) =>
+        {
+            string key = last + "→" + name;
+            spent[key] = spent.GetValueOrDefault(key) + clock.Elapsed.TotalMilliseconds;
+            last = name;
+            clock.Restart();
+        };
+        const int steps = 64;
+        for (int round = 0; round < 4; round++)
+        {
+            model.Probe = null;
+            var logits = model.Prefill(prompt);
+            model.Probe = probe;
+            spent.Clear();
+            var total = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++)
+            {
+                last = "start";
+                clock.Restart();
+                logits = model.Decode(System.Numerics.Tensors.TensorPrimitives.IndexOfMax(logits));
+                spent[last + "→end (logits)"] = spent.GetValueOrDefault(last + "→end (logits)") + clock.Elapsed.TotalMilliseconds;
+            }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round}: {precision} decode {steps / total.Elapsed.TotalSeconds:F1} tok/s, {total.Elapsed.TotalMilliseconds / steps:F2} ms/step"));
+        }
+        foreach (var (k, v) in spent.OrderByDescending(p => p.Value))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-24} {v / steps,8:F3} ms/step"));
+        // A parallel loop with an empty body: what each of a step's 36 matrix products pays to split.
+        var workers = CpuWorkers.Shared;
+        var loop = Stopwatch.StartNew();
+        const int loops = 20000;
+        for (int i = 0; i < loops; i++) workers.For(56, 1, &Nothing, null);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"empty parallel loop: {loop.Elapsed.TotalMicroseconds / loops:F2} µs"));
+        return 0;
+    }
+
+    static unsafe void Nothing(void* state, int start, int end) { }
 }

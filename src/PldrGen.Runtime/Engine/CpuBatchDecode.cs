@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using PldrGen.Runtime.Checkpoints;
 using PldrGen.Runtime.Kernels;
 
@@ -6,18 +7,22 @@ namespace PldrGen.Runtime.Engine;
 /// <summary>
 /// The slots of one CPU model and their KV- and G-cached decode step: row b is slot slots[b]'s next token at its own
 /// position. Every weight matrix is read once for all rows; RoPE, the cache rows and attention are per sequence, over
-/// its own length and with its own G_LM, so nothing is padded. Each row is computed exactly as the model's own
-/// <c>Decode</c> computes it alone (<see cref="CpuKernels.LinearPerRow"/>, per-row gates), so its tokens and logits do
-/// not depend on the other rows. Slot 0 is the model itself, the others share its weights.
+/// its own length and with its own G_LM, so nothing is padded; the attention of every row and head is one loop across
+/// the workers. Each row is computed exactly as the model's own <c>Decode</c> computes it alone
+/// (<see cref="CpuKernels.LinearPerRow"/>, <see cref="CpuKernels.AttendHead"/>, per-row gates), so its tokens and
+/// logits do not depend on the other rows. Slot 0 is the model itself, the others share its weights.
 /// </summary>
-sealed class CpuBatchDecode : BatchedSlots
+sealed unsafe class CpuBatchDecode : BatchedSlots
 {
     readonly CpuSequence[] _slotSequences;
+    readonly List<CpuSequence> _rows = []; // during a step: the stepping slots' sequences, row by row
     readonly ModelWeights _weights;
     readonly PldrConfig _config;
     readonly RopeTable _rope;
     readonly float _embeddingScale;
-    readonly float[] _x, _x1, _q, _k, _v, _attention, _out, _gate, _up, _scores, _qg; // [rows, …] scratch
+    readonly float[] _x, _x1, _q, _k, _v, _attention, _out, _gate, _up; // [rows, …] scratch
+    readonly float[] _scores, _qg; // [rows, H, P] and [rows, H, dk]: each row and head its own, as workers share the loop
+    readonly GCHandle[] _pins;     // [rows, 3] during a step: each sequence's K, V and G arrays
 
     CpuBatchDecode(IPldrModel[] models, CpuSequence[] sequences, ModelWeights weights)
         : base(models, sequences)
@@ -33,8 +38,9 @@ sealed class CpuBatchDecode : BatchedSlots
         (_x, _x1, _q, _k, _v, _attention, _out) = (new float[maxRows * d], new float[maxRows * d], new float[maxRows * d],
             new float[maxRows * d], new float[maxRows * d], new float[maxRows * d], new float[maxRows * d]);
         (_gate, _up) = (new float[maxRows * f], new float[maxRows * f]);
-        _scores = new float[config.NumAttentionHeads * config.MaxPositionEmbeddings];
-        _qg = new float[config.NumAttentionHeads * config.HeadDim];
+        _scores = GC.AllocateUninitializedArray<float>(maxRows * config.NumAttentionHeads * config.MaxPositionEmbeddings, pinned: true);
+        _qg = GC.AllocateUninitializedArray<float>(maxRows * config.NumAttentionHeads * config.HeadDim, pinned: true);
+        _pins = new GCHandle[3 * maxRows];
     }
 
     /// <summary><paramref name="count"/> slots over <paramref name="model"/>'s weights: the model and count − 1 shares of it.</summary>
@@ -54,6 +60,9 @@ sealed class CpuBatchDecode : BatchedSlots
     {
         var c = _config;
         var w = _weights;
+        _rows.Clear();
+        foreach (int slot in slots) _rows.Add(_slotSequences[slot]);
+        var sequences = _rows;
         int rows = slots.Length, d = c.HiddenSize, f = c.IntermediateSize, heads = c.NumAttentionHeads, dk = c.HeadDim;
         float eps = (float)c.LayerNormEps;
         var x = _x.AsSpan(0, rows * d);
@@ -65,47 +74,115 @@ sealed class CpuBatchDecode : BatchedSlots
         var output = _out.AsSpan(0, rows * d);
         var gate = _gate.AsSpan(0, rows * f);
         var up = _up.AsSpan(0, rows * f);
-        for (int b = 0; b < rows; b++) _slotSequences[slots[b]].WriteTokens(_slotSequences[slots[b]].Position, tokens.Slice(b, 1));
+        for (int b = 0; b < rows; b++) sequences[b].WriteTokens(sequences[b].Position, tokens.Slice(b, 1));
 
-        // x = LN_in(Emb[tokens]·√D)
-        CpuKernels.Embed(w.Embedding, tokens, _embeddingScale, x);
-        CpuKernels.LayerNorm(x, rows, w.InputNorm, eps);
-        for (int l = 0; l < c.NumHiddenLayers; l++)
+        Pin(sequences);
+        try
         {
-            var layer = w.Layers[l];
-            // Q, K, V for every row at once; then RoPE at each row's position, K and V into that sequence's cache
-            CpuKernels.LinearPerRow(x, rows, layer.Query, q);
-            CpuKernels.LinearPerRow(x, rows, layer.Key, k);
-            CpuKernels.LinearPerRow(x, rows, layer.Value, v);
-            for (int b = 0; b < rows; b++)
+            // x = LN_in(Emb[tokens]·√D)
+            CpuKernels.Embed(w.Embedding, tokens, _embeddingScale, x);
+            CpuKernels.LayerNorm(x, rows, w.InputNorm, eps);
+            for (int l = 0; l < c.NumHiddenLayers; l++)
             {
-                var sequence = _slotSequences[slots[b]];
-                int position = sequence.Position;
-                var keys = sequence.LayerKeys(l);
-                var values = sequence.LayerValues(l);
-                var qRow = q.Slice(b * d, d);
-                var kRow = keys.Slice(position * d, d);
-                k.Slice(b * d, d).CopyTo(kRow);
-                v.Slice(b * d, d).CopyTo(values.Slice(position * d, d));
-                CpuKernels.Rope(qRow, 1, position, heads, dk, c.ReferenceRope, _rope);
-                CpuKernels.Rope(kRow, 1, position, heads, dk, c.ReferenceRope, _rope);
-                // attention = softmax((q·G_LM)·Kᵀ/√dk)·V over this sequence's own positions, with its own G
-                CpuKernels.PowerLawAttention(qRow, 1, position, heads, dk, sequence.G.LayerG(l), keys, values, attention.Slice(b * d, d), _scores, _qg);
+                var layer = w.Layers[l];
+                // Q, K, V for every row at once; then RoPE at each row's position, K and V into that sequence's cache
+                CpuKernels.LinearPerRow(x, rows, layer.Query, q);
+                CpuKernels.LinearPerRow(x, rows, layer.Key, k);
+                CpuKernels.LinearPerRow(x, rows, layer.Value, v);
+                for (int b = 0; b < rows; b++)
+                {
+                    var sequence = sequences[b];
+                    int position = sequence.Position;
+                    var kRow = sequence.LayerKeys(l).Slice(position * d, d);
+                    k.Slice(b * d, d).CopyTo(kRow);
+                    v.Slice(b * d, d).CopyTo(sequence.LayerValues(l).Slice(position * d, d));
+                    CpuKernels.Rope(q.Slice(b * d, d), 1, position, heads, dk, c.ReferenceRope, _rope);
+                    CpuKernels.Rope(kRow, 1, position, heads, dk, c.ReferenceRope, _rope);
+                }
+                // attention = softmax((q·G_LM)·Kᵀ/√dk)·V over each sequence's own positions, with its own G
+                Attention(sequences, l, attention);
+                // x1 = LN1(dense(attention) + x)
+                CpuKernels.LinearPerRow(attention, rows, layer.Dense, output);
+                CpuKernels.Add(output, x, x1);
+                CpuKernels.LayerNorm(x1, rows, layer.Norm1, eps);
+                // x = LN2(GLU_ffn(x1) + x1), the gate row by row as a lone row computes it
+                var ffn = layer.FeedForward;
+                CpuKernels.LinearPerRow(x1, rows, ffn.W1, gate);
+                CpuKernels.LinearPerRow(x1, rows, ffn.W2, up);
+                for (int b = 0; b < rows; b++) CpuKernels.SiluGate(gate.Slice(b * f, f), up.Slice(b * f, f));
+                CpuKernels.LinearPerRow(gate, rows, ffn.W3, output);
+                CpuKernels.Add(output, x1, x);
+                CpuKernels.LayerNorm(x, rows, layer.Norm2, eps);
             }
-            // x1 = LN1(dense(attention) + x)
-            CpuKernels.LinearPerRow(attention, rows, layer.Dense, output);
-            CpuKernels.Add(output, x, x1);
-            CpuKernels.LayerNorm(x1, rows, layer.Norm1, eps);
-            // x = LN2(GLU_ffn(x1) + x1), the gate row by row as a lone row computes it
-            var ffn = layer.FeedForward;
-            CpuKernels.LinearPerRow(x1, rows, ffn.W1, gate);
-            CpuKernels.LinearPerRow(x1, rows, ffn.W2, up);
-            for (int b = 0; b < rows; b++) CpuKernels.SiluGate(gate.Slice(b * f, f), up.Slice(b * f, f));
-            CpuKernels.LinearPerRow(gate, rows, ffn.W3, output);
-            CpuKernels.Add(output, x1, x);
-            CpuKernels.LayerNorm(x, rows, layer.Norm2, eps);
+            // logits = final_layer(x), every row at once
+            CpuKernels.LinearPerRow(x, rows, w.Output, logits.Slice(0, rows * c.VocabSize));
         }
-        // logits = final_layer(x), every row at once
-        CpuKernels.LinearPerRow(x, rows, w.Output, logits.Slice(0, rows * c.VocabSize));
+        finally
+        {
+            Unpin();
+        }
+    }
+
+    /// <summary>Every row's attention at layer l into <paramref name="output"/> [rows, D], rows × heads split across the workers.</summary>
+    void Attention(IReadOnlyList<CpuSequence> sequences, int l, Span<float> output)
+    {
+        int rows = sequences.Count;
+        long layerCache = (long)l * _config.MaxPositionEmbeddings * _config.HiddenSize, layerG = (long)l * _config.NumAttentionHeads * _config.HeadDim * _config.HeadDim;
+        float** caches = stackalloc float*[3 * rows];
+        int* visible = stackalloc int[rows];
+        for (int b = 0; b < rows; b++)
+        {
+            caches[b] = (float*)_pins[3 * b].AddrOfPinnedObject() + layerCache;
+            caches[rows + b] = (float*)_pins[3 * b + 1].AddrOfPinnedObject() + layerCache;
+            caches[2 * rows + b] = (float*)_pins[3 * b + 2].AddrOfPinnedObject() + layerG;
+            visible[b] = sequences[b].Position + 1; // the new token sees every cached position and itself
+        }
+        fixed (float* q = _q, o = output, scores = _scores, qg = _qg)
+        {
+            var job = new AttentionJob
+            {
+                Q = q, Out = o, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
+                Heads = _config.NumAttentionHeads, HeadDim = _config.HeadDim, MaxPositions = _config.MaxPositionEmbeddings,
+            };
+            CpuWorkers.Shared.For(rows * job.Heads, 1, &AttendRowHeads, &job);
+        }
+    }
+
+    /// <summary>Pins each sequence's K, V and G arrays for the step, so the workers can read them by pointer.</summary>
+    void Pin(IReadOnlyList<CpuSequence> sequences)
+    {
+        for (int b = 0; b < sequences.Count; b++)
+        {
+            _pins[3 * b] = GCHandle.Alloc(sequences[b].KeyCache, GCHandleType.Pinned);
+            _pins[3 * b + 1] = GCHandle.Alloc(sequences[b].ValueCache, GCHandleType.Pinned);
+            _pins[3 * b + 2] = GCHandle.Alloc(sequences[b].G.G, GCHandleType.Pinned);
+        }
+    }
+
+    void Unpin()
+    {
+        for (int i = 0; i < _pins.Length; i++)
+            if (_pins[i].IsAllocated) _pins[i].Free();
+    }
+
+    struct AttentionJob
+    {
+        public float* Q, Out, Scores, QG;   // [rows, D], [rows, D], [rows, H, P], [rows, H, dk]
+        public float** Keys, Values, G;     // per row: this layer's K and V [P, D] and G_LM [H, dk, dk]
+        public int* Visible;                // per row: the positions it attends to
+        public int Heads, HeadDim, MaxPositions;
+    }
+
+    static void AttendRowHeads(void* state, int start, int end)
+    {
+        var job = (AttentionJob*)state;
+        int dk = job->HeadDim, dim = job->Heads * dk;
+        float sqrtDk = MathF.Sqrt(dk); // as the model's attention: √dk taken in float32
+        for (int item = start; item < end; item++)
+        {
+            int b = item / job->Heads, h = item % job->Heads;
+            CpuKernels.AttendHead(job->Q + b * dim + h * dk, job->G[b] + h * dk * dk, job->Keys[b] + h * dk, job->Values[b] + h * dk,
+                job->Out + b * dim + h * dk, job->Scores + (long)item * job->MaxPositions, job->QG + item * dk, job->Visible[b], dk, dim, sqrtDk);
+        }
     }
 }

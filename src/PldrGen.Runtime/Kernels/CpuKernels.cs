@@ -225,18 +225,26 @@ public static class CpuKernels
         for (int h = start; h < end; h++)
         {
             float* g = job->G + h * dk * dk, qg = job->QG + h * dk, scores = job->Scores + h * job->MaxPositions;
-            for (int r = 0; r < job->Rows; r++)
-            {
-                int visible = job->Start + r + 1; // causal: position p sees keys 0..p
-                float* q = job->Q + r * dim + h * dk, output = job->Out + r * dim + h * dk;
-                new Span<float>(qg, dk).Clear();
-                for (int i = 0; i < dk; i++) Vec.Axpy(q[i], g + i * dk, qg, dk);                  // q·G
-                for (int p = 0; p < visible; p++) scores[p] = Vec.Dot(qg, job->Keys + p * dim + h * dk, dk) / sqrtDk;
-                Vec.SoftMax(scores, visible);
-                new Span<float>(output, dk).Clear();
-                for (int p = 0; p < visible; p++) Vec.Axpy(scores[p], job->Values + p * dim + h * dk, output, dk);
-            }
+            for (int r = 0; r < job->Rows; r++) // causal: position p sees keys 0..p
+                AttendHead(job->Q + r * dim + h * dk, g, job->Keys + h * dk, job->Values + h * dk, job->Out + r * dim + h * dk,
+                    scores, qg, job->Start + r + 1, dk, dim, sqrtDk);
         }
+    }
+
+    /// <summary>
+    /// One head of one query row: output = softmax((q·G)·Kᵀ/√dk over the first <paramref name="visible"/> keys)·V,
+    /// with keys and values the head's columns of [positions, dim] rows. Batched decode calls it per row and head.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AttendHead(float* q, float* g, float* keys, float* values, float* output, float* scores, float* qg,
+        int visible, int dk, int dim, float sqrtDk)
+    {
+        new Span<float>(qg, dk).Clear();
+        for (int i = 0; i < dk; i++) Vec.Axpy(q[i], g + i * dk, qg, dk);                  // q·G
+        for (int p = 0; p < visible; p++) scores[p] = Vec.Dot(qg, keys + p * dim, dk) / sqrtDk;
+        Vec.SoftMax(scores, visible);
+        new Span<float>(output, dk).Clear();
+        for (int p = 0; p < visible; p++) Vec.Axpy(scores[p], values + p * dim, output, dk);
     }
 
     /// <summary>

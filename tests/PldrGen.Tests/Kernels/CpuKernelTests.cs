@@ -192,6 +192,28 @@ public sealed class CpuKernelTests
             }
     }
 
+    [Theory]
+    [InlineData(WeightPrecision.Float16)]
+    [InlineData(WeightPrecision.BFloat16)]
+    public void Every_16_bit_weight_widens_exactly_in_a_lone_decode_row(WeightPrecision precision)
+    {
+        // One row at a time takes the decode row (its AVX-512 form where the CPU has it), never a widened panel.
+        var values = Enumerable.Range(0, 1 << 16).Select(b => precision == WeightPrecision.Float16
+                ? (float)BitConverter.UInt16BitsToHalf((ushort)b) : BFloat16.ToFloat((ushort)b))
+            .Where(float.IsFinite).Take(62 * 1024).ToArray();
+        const int rows = 62, cols = 1024;
+        var w = WeightMatrix.FromFloat32(rows, cols, values, precision);
+        var x = new float[cols];
+        var y = new float[rows];
+        for (int i = 0; i < cols; i++)
+        {
+            x[i] = 1;
+            MatMul.Linear(x, 1, w, null, y);
+            for (int o = 0; o < rows; o++) Assert.Equal(values[o * cols + i], y[o]);
+            x[i] = 0;
+        }
+    }
+
     [Fact]
     public void A_weight_outside_the_float16_range_is_refused()
     {

@@ -13,11 +13,13 @@ public sealed record EngineOptions
     /// Prefill work per scheduler turn while streams decode, in prompt tokens × layers (≥ 1): a layered (CPU) model
     /// prefills admitted prompts a layer at a time, oldest first, until this much is done, then every decoding slot
     /// steps once. A layer of one prompt always runs, so a prompt longer than the budget still advances. The default,
-    /// 256, is two layers of a 128-token prompt: on the 110M shape about as long as a 16-sequence decode step, so
-    /// running streams slow at most about twofold while a prompt prefills. <see cref="int.MaxValue"/> prefills every
-    /// admitted prompt before the next step, as llama.cpp's batched examples do.
+    /// 1536, is a 128-token prompt through the 110M shape's 12 layers: running streams wait at most that long per
+    /// step however long the prompt (a 1,024-token one is spread over 8 turns), and a burst of short prompts fills the
+    /// batch about as fast as prefilling them whole. Smaller budgets bound the step time tighter at the cost of the
+    /// waiting prompts' first token; <see cref="int.MaxValue"/> prefills every admitted prompt before the next step, as
+    /// llama.cpp's batched examples do.
     /// </summary>
-    public int PrefillBudget { get; init; } = 256;
+    public int PrefillBudget { get; init; } = 1536;
 
     public void Validate()
     {

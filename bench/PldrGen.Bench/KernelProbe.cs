@@ -109,37 +109,48 @@ static class MetricLearnerProbe
     }
 }
 
-/// <summary>Time between the forward pass's named probe points in a 110M prefill (a quick look, not a target).</summary>
+/// <summary>
+/// Time between the forward pass's named probe points in a 110M prefill (a quick look, not a target): the first
+/// round (this fresh process's, JIT and first touches included) beside the median of the later ones, per step and in
+/// all. <c>-- prefill [tokens] [f32|bf16|f16|int8]</c>.
+/// </summary>
 static class PrefillProbe
 {
-    public static int Run()
+    public static int Run(string[] args)
     {
+        int tokens = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 128;
+        var precision = WeightPrecisionNames.Parse(args.Length > 1 ? args[1] : "f32");
         var dir = RandomCheckpoint.Create(PldrGen.Models.PldrV51_110M.ModelInfo, PldrGen.Models.PldrV51_110M.TensorManifest, bf16: false);
-        var model = PldrGen.Models.PldrV51_110M.Load(dir);
-        var prompt = Enumerable.Range(4, 128).ToArray();
-        var spent = new Dictionary<string, double>();
+        var model = PldrGen.Models.PldrV51_110M.Load(dir, precision);
+        var prompt = Enumerable.Range(4, tokens).ToArray();
+        var rounds = new List<Dictionary<string, double>>();
         var clock = new Stopwatch();
         string last = "start";
         model.Probe = (name, layer, values) =>
         {
-            if (name == "A" && layer == 0)
-            {
-                int tiny = 0; float max = 0;
-                foreach (var v in values) { if (v != 0 && MathF.Abs(v) < 1e-30f) tiny++; max = MathF.Max(max, MathF.Abs(v)); }
-                Console.WriteLine($"A layer 0: max |A| {max}, {tiny} values below 1e-30");
-            }
+            var spent = rounds[^1];
             spent[last + "→" + name] = spent.GetValueOrDefault(last + "→" + name) + clock.Elapsed.TotalMilliseconds;
             last = name;
             clock.Restart();
         };
-        for (int round = 0; round < 4; round++)
+        var (jitTime, jitMethods) = (System.Runtime.JitInfo.GetCompilationTime(), System.Runtime.JitInfo.GetCompiledMethodCount());
+        for (int round = 0; round < 7; round++)
         {
-            spent.Clear();
+            rounds.Add([]);
             last = "start";
+            var total = Stopwatch.StartNew();
             clock.Restart();
             model.Prefill(prompt);
-            spent[last + "→end"] = clock.Elapsed.TotalMilliseconds;
+            rounds[^1][last + "→end"] = clock.Elapsed.TotalMilliseconds;
+            rounds[^1]["total"] = total.Elapsed.TotalMilliseconds;
+            if (round == 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"first round: {System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethods} methods compiled in {(System.Runtime.JitInfo.GetCompilationTime() - jitTime).TotalMilliseconds:F1} ms of JIT"));
         }
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{tokens}-token {precision} prefill, ms: first round (fresh process) | median of rounds 2-7"));
+        foreach (var step in rounds[0].Keys.OrderByDescending(k => rounds.Skip(1).Select(r => r[k]).Order().ElementAt(3)))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{step,-24} {rounds[0][step],8:F2} | {rounds.Skip(1).Select(r => r[step]).Order().ElementAt(3),8:F2}"));
         // The same metric learner on layer 0's real weights, piece by piece.
         var layer = model.Weights.Layers[0];
         const int rows = 14 * 64;
@@ -161,7 +172,6 @@ static class PrefillProbe
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"layer 0 metric learner by hand: QᵀQ+LN {t0:F2} ms, res blocks {c.Elapsed.TotalMilliseconds:F2} ms"));
         }
-        foreach (var (k, v) in spent.OrderByDescending(p => p.Value)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-24} {v,8:F2} ms"));
         return 0;
     }
 }

@@ -19,7 +19,7 @@ if (args.Length > 0 && args[0] == "vs-llama-batched") return VsLlamaBatched.Run(
 if (args.Length > 0 && args[0] == "vs-llama-batched-child") return VsLlamaBatched.RunChild(args[1..]);
 if (args.Length > 0 && args[0] == "kernels") return KernelProbe.Run(args[1..]);
 if (args.Length > 0 && args[0] == "metric-learner") return MetricLearnerProbe.Run();
-if (args.Length > 0 && args[0] == "prefill") return PrefillProbe.Run();
+if (args.Length > 0 && args[0] == "prefill") return PrefillProbe.Run(args[1..]);
 if (args.Length > 0 && args[0] == "decode") return DecodeProbe.Run(args[1..]);
 if (args.Length > 0 && args[0] == "sampling") return SamplingBench.Run(args[1..]);
 if (args.Length > 0 && args[0] == "engine") return EngineBench.Run(args[1..]);

@@ -70,23 +70,23 @@ static unsafe partial class MatMul
         Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).Store(q);
     }
 
-    /// <summary>Panel p of an int8 matrix for every input row: tiles of 4 rows, then single rows.</summary>
-    static void Int8Panel(Job* job, int p, float* sums)
+    /// <summary>Panel p of an int8 matrix for input rows [first, last): tiles of 4 rows, then single rows.</summary>
+    static void Int8Panel(Job* job, int p, int first, int last, float* sums)
     {
         int o = p * Width, valid = Math.Min(Width, job->Out - o), blocks = job->Blocks, stride = blocks * Block;
         sbyte* w = job->WInt8 + p * job->PanelSize;
         float* ws = job->Scales + (long)p * blocks * Width;
-        int t = 0;
+        int t = first;
         if (job->Int8 != Int8Kernel.Portable) // a row's bits are the same in a tile as alone, so batched decode tiles too
-            for (; t + Int8TileRows <= job->Rows; t += Int8TileRows)
+            for (; t + Int8TileRows <= last; t += Int8TileRows)
             {
                 sbyte* xq = job->XQ + (long)t * stride;
                 float* xs = job->XScales + (long)t * blocks;
-                if (job->Int8 == Int8Kernel.AvxVnni) Int8TileVnni(xq, xs, stride, w, ws, job->BlockSums + (long)p * blocks * Width, blocks, sums);
+                if (job->Int8 == Int8Kernel.AvxVnni) Int8TileVnni(job->XU + (long)t * stride, xs, stride, w, ws, job->BlockSums + (long)p * blocks * Width, blocks, sums);
                 else Int8Tile<Avx2Dot>(xq, xs, stride, w, ws, blocks, sums);
-                for (int r = 0; r < Int8TileRows; r++) Store(sums + r * Width, valid, job->Bias, o, job->Y + (long)(t + r) * job->Out + o);
+                for (int r = 0; r < Int8TileRows; r++) StorePanel(job, t + r, p, sums + r * Width);
             }
-        for (; t < job->Rows; t++)
+        for (; t < last; t++)
         {
             sbyte* xq = job->XQ + (long)t * stride;
             float* xs = job->XScales + (long)t * blocks;
@@ -190,16 +190,16 @@ static unsafe partial class MatMul
 
     /// <summary>
     /// <see cref="Int8Tile{TDot}"/> with AVX-VNNI: vpdpbusd multiplies unsigned by signed bytes and sums 4 products into
-    /// int32 without saturating, so x + 128 (x's sign bit flipped) goes in unchanged and 128·Σw of the block comes
-    /// off afterwards: one instruction per 8 outputs × 4 inputs × 1 row. The block sums are exact, as on every path.
+    /// int32 without saturating, so x + 128 (x's sign bit flipped, once per product by <see cref="Flip"/>) goes in
+    /// unchanged and 128·Σw of the block comes off afterwards: one instruction per 8 outputs × 4 inputs × 1 row, and a
+    /// broadcast straight from memory per 4 inputs × 1 row. The block sums are exact, as on every path.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Int8TileVnni(sbyte* xq, float* xs, int stride, sbyte* w, float* ws, int* sumsOfW, int blocks, float* y)
+    static void Int8TileVnni(byte* xu, float* xs, int stride, sbyte* w, float* ws, int* sumsOfW, int blocks, float* y)
     {
-        var flip = Vector256.Create((byte)0x80);
         Vector256<float> f00 = default, f01 = default, f10 = default, f11 = default;
         Vector256<float> f20 = default, f21 = default, f30 = default, f31 = default;
-        sbyte* x1 = xq + stride, x2 = xq + 2 * stride, x3 = xq + 3 * stride;
+        byte* x1 = xu + stride, x2 = xu + 2 * stride, x3 = xu + 3 * stride;
         for (int b = 0; b < blocks; b++, w += Block * Width, ws += Width, sumsOfW += Width)
         {
             Vector256<int> a00 = default, a01 = default, a10 = default, a11 = default;
@@ -209,13 +209,13 @@ static unsafe partial class MatMul
             {
                 var w0 = Vector256.Load(w + 64 * g);
                 var w1 = Vector256.Load(w + 64 * g + 32);
-                var u = Vector256.Create(*(int*)(xq + at)).AsByte() ^ flip;
+                var u = Vector256.Create(*(int*)(xu + at)).AsByte();
                 a00 = AvxVnni.MultiplyWideningAndAdd(a00, u, w0); a01 = AvxVnni.MultiplyWideningAndAdd(a01, u, w1);
-                u = Vector256.Create(*(int*)(x1 + at)).AsByte() ^ flip;
+                u = Vector256.Create(*(int*)(x1 + at)).AsByte();
                 a10 = AvxVnni.MultiplyWideningAndAdd(a10, u, w0); a11 = AvxVnni.MultiplyWideningAndAdd(a11, u, w1);
-                u = Vector256.Create(*(int*)(x2 + at)).AsByte() ^ flip;
+                u = Vector256.Create(*(int*)(x2 + at)).AsByte();
                 a20 = AvxVnni.MultiplyWideningAndAdd(a20, u, w0); a21 = AvxVnni.MultiplyWideningAndAdd(a21, u, w1);
-                u = Vector256.Create(*(int*)(x3 + at)).AsByte() ^ flip;
+                u = Vector256.Create(*(int*)(x3 + at)).AsByte();
                 a30 = AvxVnni.MultiplyWideningAndAdd(a30, u, w0); a31 = AvxVnni.MultiplyWideningAndAdd(a31, u, w1);
             }
             var c0 = Vector256.ShiftLeft(Vector256.Load(sumsOfW), 7);
@@ -233,6 +233,20 @@ static unsafe partial class MatMul
         }
         f00.Store(y); f01.Store(y + 8); f10.Store(y + 16); f11.Store(y + 24);
         f20.Store(y + 32); f21.Store(y + 40); f30.Store(y + 48); f31.Store(y + 56);
+    }
+
+    [ThreadStatic] static byte[]? t_flipped; // the calling thread's quantised activations + 128, for AVX-VNNI tiles
+
+    /// <summary>The job's quantised activations with each byte's sign bit flipped (x + 128 as unsigned), into the
+    /// calling thread's scratch: once per product instead of once per row, tile and panel.</summary>
+    static byte* Flip(Job* job)
+    {
+        long bytes = (long)job->Rows * job->Blocks * Block; // QuantizeActivations already bounded this
+        if (t_flipped is null || t_flipped.Length < bytes) t_flipped = GC.AllocateArray<byte>((int)bytes, pinned: true);
+        byte* flipped = (byte*)Unsafe.AsPointer(ref t_flipped[0]), from = (byte*)job->XQ;
+        var signs = Vector256.Create((byte)0x80);
+        for (long i = 0; i < bytes; i += Vector256<byte>.Count) (Vector256.Load(from + i) ^ signs).Store(flipped + i);
+        return flipped;
     }
 
     /// <summary>The same row without AVX2 (older x64, Arm): integer block sums in plain loops.</summary>

@@ -9,9 +9,9 @@ namespace PldrGen.Runtime.Kernels;
 /// over panels across <see cref="CpuWorkers"/>. Each x[t, k] is broadcast and multiplied into the 16 weights of
 /// input k, so outputs accumulate in vector registers with no horizontal sums. One input row (decode) streams each
 /// panel once: a bandwidth-bound matrix-vector product, one Vector512 per 16 outputs where AVX-512 is there, asking
-/// for its weights a few KB ahead of the hardware prefetcher. Several rows (prefill) use 6×16 register tiles (twelve
-/// accumulators, eight loads per twelve fused multiply-adds); a bfloat16 panel is first widened once into a float32
-/// panel that every tile then reuses. Int8 weights multiply int8 activations (MatMul.Int8.cs).
+/// for its weights a few KB ahead of the hardware prefetcher. Several rows (prefill) run in register tiles of rows ×
+/// panels (MatMul.Gemm.cs); a 16-bit panel is first widened once into a float32 panel that every tile then reuses.
+/// Int8 weights multiply int8 activations (MatMul.Int8.cs).
 /// </summary>
 static unsafe partial class MatMul
 {
@@ -20,6 +20,7 @@ static unsafe partial class MatMul
         public float* X, Bias, Y;
         public float* W; public ushort* W16; public sbyte* WInt8; public float* Scales;
         public sbyte* XQ; public float* XScales; public int* BlockSums; // int8: the quantised input rows, Σw per block
+        public byte* XU; // int8 with AVX-VNNI tiles: the quantised rows + 128 (MatMul.Int8.cs, Flip)
         public int Rows, In, Out, Blocks;
         public long PanelSize;
         public bool RowByRow, Half; // Half: W16 holds IEEE halves, else bfloat16
@@ -52,7 +53,16 @@ static unsafe partial class MatMul
                 BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
                 Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
             };
-            if (w.Precision == WeightPrecision.Int8) QuantizeActivations(ref job, w.Cols);
+            if (w.Precision == WeightPrecision.Int8)
+            {
+                QuantizeActivations(ref job, w.Cols);
+                if (job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows) job.XU = Flip(&job); // the VNNI tiles' operand
+            }
+            if (rows > 1 && !rowByRow)
+            {
+                Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs
+                return;
+            }
             long work = (long)rows * w.Rows * w.Cols;
             if (work < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
             else CpuWorkers.Shared.For(w.Panels, 1, &Panels, &job);
@@ -63,35 +73,15 @@ static unsafe partial class MatMul
     static void Panels(void* state, int start, int end)
     {
         var job = (Job*)state;
-        int k = job->In, rows = job->Rows;
         float* tile = stackalloc float[Math.Max(Math.Max(TileRows, Int8TileRows), PassRows) * Width];
         for (int p = start; p < end; p++)
         {
             if (job->WInt8 is not null)
             {
-                Int8Panel(job, p, tile);
+                Int8Panel(job, p, 0, job->Rows, tile);
                 continue;
             }
-            int o = p * Width, valid = Math.Min(Width, job->Out - o);
-            if (rows == 1 || job->RowByRow) // a decode step: each row's sums as a lone row's (MatMul.Rows.cs)
-            {
-                RowsAsAlone(job, p, tile);
-                continue;
-            }
-            float* w = job->W is not null ? job->W + p * job->PanelSize
-                : job->Half ? Widen<HalfBits>(job->W16 + p * job->PanelSize, k)
-                : Widen<BFloat16Bits>(job->W16 + p * job->PanelSize, k);
-            int t = 0;
-            for (; t + TileRows <= rows; t += TileRows)
-            {
-                Tile(job->X + (long)t * k, k, w, tile);
-                for (int r = 0; r < TileRows; r++) Store(tile + r * Width, valid, job->Bias, o, job->Y + (long)(t + r) * job->Out + o);
-            }
-            for (; t < rows; t++)
-            {
-                Row(job->X + (long)t * k, w, k, tile);
-                Store(tile, valid, job->Bias, o, job->Y + (long)t * job->Out + o);
-            }
+            RowsAsAlone(job, p, tile); // a decode step or batched decode: each row's sums as a lone row's (MatMul.Rows.cs)
         }
     }
 
@@ -210,9 +200,9 @@ static unsafe partial class MatMul
         Avx512F.PermuteVar16x32(a + b, Vector512.Create(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15)).Store(y);
     }
 
-    static float* Scratch(int k)
+    static float* Scratch(int k, int panels)
     {
-        int length = k * Width;
+        int length = panels * k * Width;
         if (t_widened is null || t_widened.Length < length) t_widened = GC.AllocateArray<float>(length, pinned: true);
         return (float*)Unsafe.AsPointer(ref t_widened[0]);
     }
@@ -245,16 +235,18 @@ static unsafe partial class MatMul
         c30.Store(y + 48); c31.Store(y + 56); c40.Store(y + 64); c41.Store(y + 72); c50.Store(y + 80); c51.Store(y + 88);
     }
 
-    /// <summary>A 16-bit panel widened into this thread's float32 scratch (allocated once per thread and size).</summary>
-    static float* Widen<TBits>(ushort* w, int k) where TBits : struct, IBits16
+    /// <summary>16-bit panels (<paramref name="panels"/> of them, <paramref name="panelSize"/> apart) widened one after
+    /// another into this thread's float32 scratch (allocated once per thread and size).</summary>
+    static float* Widen<TBits>(ushort* w, int k, int panels = 1, long panelSize = 0) where TBits : struct, IBits16
     {
-        float* destination = Scratch(k);
-        for (int i = 0; i < k; i++)
-        {
-            var (lower, upper) = TBits.Widen(w + i * Width);
-            lower.Store(destination + i * Width);
-            upper.Store(destination + i * Width + 8);
-        }
+        float* destination = Scratch(k, panels), to = destination;
+        for (int q = 0; q < panels; q++, w += panelSize)
+            for (int i = 0; i < k; i++, to += Width)
+            {
+                var (lower, upper) = TBits.Widen(w + i * Width);
+                lower.Store(to);
+                upper.Store(to + 8);
+            }
         return destination;
     }
 

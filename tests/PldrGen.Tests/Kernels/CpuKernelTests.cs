@@ -61,6 +61,37 @@ public sealed class CpuKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(2, 1, 7), InlineData(5, 13, 33), InlineData(7, 70, 170), InlineData(13, 130, 64), InlineData(24, 257, 96), InlineData(128, 68, 896)]
+    public void Prefill_products_have_the_same_bits_on_every_path(int rows, int outDim, int inDim)
+    {
+        // The prefill tiles (AVX-512 6 rows × 4 panels, AVX2 6 × 1, software Vector256) promise one arithmetic: in a
+        // whole tile of 6 rows y = fma(x[k−1], w, … fma(x[0], w, 0)) + b; the rows mod 6 left after the last tile sum
+        // even and odd inputs apart, as a decode row, then add. .ci/run runs the kernel tests again under
+        // DOTNET_EnableAVX512F=0 and DOTNET_EnableAVX2=0, so every path meets this one scalar definition.
+        var x = Random(rows * inDim, 11);
+        var bias = Random(outDim, 12);
+        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Float16 })
+        {
+            var w = WeightMatrix.FromFloat32(outDim, inDim, Random(outDim * inDim, 13), precision);
+            var y = new float[rows * outDim];
+            MatMul.Linear(x, rows, w, bias, y);
+            for (int t = 0; t < rows; t++)
+                for (int o = 0; o < outDim; o++)
+                {
+                    bool tiled = t < rows - rows % 6;
+                    float even = 0, odd = 0;
+                    for (int i = 0; i < inDim; i++)
+                    {
+                        if (tiled || i % 2 == 0) even = MathF.FusedMultiplyAdd(x[t * inDim + i], w[o, i], even);
+                        else odd = MathF.FusedMultiplyAdd(x[t * inDim + i], w[o, i], odd);
+                    }
+                    float expected = (tiled ? even : even + odd) + bias[o];
+                    Assert.True(expected == y[t * outDim + o], $"{precision} [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ: y[{t}, {o}] is {y[t * outDim + o]}, not {expected}");
+                }
+        }
+    }
+
     /// <summary>Every int8 kernel this CPU can run (the portable one always).</summary>
     static IEnumerable<Int8Kernel> Int8Kernels => Enum.GetValues<Int8Kernel>().Where(k => k <= MatMul.BestInt8Kernel);
 

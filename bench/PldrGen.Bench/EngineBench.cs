@@ -62,9 +62,9 @@ static class EngineBench
     /// token, the median over sequences of their mean time per token after the first (which counts the steps that
     /// waited for another sequence's prefill), and the median gap between two tokens of a stream.
     /// </summary>
-    internal static Sample Measure(IPldrModel model, int[][] prompts, int newTokens)
+    internal static Sample Measure(IPldrModel model, int[][] prompts, int newTokens, int? prefillBudget = null)
     {
-        using var engine = new PldrEngine(model, tokenizer: null, new EngineOptions { Slots = prompts.Length });
+        using var engine = new PldrEngine(model, tokenizer: null, new EngineOptions { Slots = prompts.Length, PrefillBudget = prefillBudget ?? new EngineOptions().PrefillBudget });
         var options = new GenerateOptions { MaxTokens = newTokens, IgnoreEos = true, Sampling = SamplingOptions.Greedy };
         var gaps = prompts.Select(_ => new List<double>()).ToArray();
         var clock = Stopwatch.StartNew();

@@ -18,13 +18,16 @@ namespace PldrGen.Bench;
 /// point by point and round by round, the same thread count. Reported per point: aggregate decode tokens/s (every
 /// sequence's tokens after its first, over the time not spent in prefill), the median time to first token, the
 /// median per-token latency, and the process's peak resident memory.
-/// PldrGen admits one prompt between decode steps (running streams keep their pace) while llama.cpp prefills every
-/// prompt in 512-token batches before the first decode step, as <c>llama-batched-bench</c> does.
+/// PldrGen spreads prefill over its turns (<c>EngineOptions.PrefillBudget</c>, so running streams keep their
+/// pace and their ms/token counts the turns that also prefilled others) while llama.cpp prefills every prompt in
+/// 512-token batches before the first decode step, as <c>llama-batched-bench</c> does; at 16 sequences PldrGen also
+/// runs that way (budget <see cref="int.MaxValue"/>, "pldr-first"), so per-token latency compares like with like.
 /// </summary>
 static class VsLlamaBatched
 {
     const int PromptLength = 128, NewTokens = 64;
     static readonly int[] Concurrency = [1, 4, 16, 64];
+    const int PrefillFirstAt = 16;
 
     sealed record Point(EngineBench.Sample Sample, double PeakMiB);
 
@@ -49,6 +52,7 @@ static class VsLlamaBatched
                 {
                     Record(results, ("pldr", label, n), checkpoint, pldr, n, threads);
                     Record(results, ("llama", label, n), Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf, n, threads);
+                    if (n == PrefillFirstAt) Record(results, ("pldr-first", label, n), checkpoint, pldr, n, threads);
                 }
 
         report.WriteLine();
@@ -64,6 +68,14 @@ static class VsLlamaBatched
                     $"{label,-30} {n,5} | {p.DecodeTokS,7:F1} / {l.DecodeTokS,7:F1} ({p.DecodeTokS / l.DecodeTokS,5:F2}×) | {p.DecodeTokS / p1.DecodeTokS,5:F2} / {l.DecodeTokS / l1.DecodeTokS,5:F2} | {p.FirstTokenMs,6:F0} / {l.FirstTokenMs,6:F0} | {p.TokenMs,6:F1} ({p.TokenMs / p1.TokenMs,4:F2}) / {l.TokenMs,6:F1} ({l.TokenMs / l1.TokenMs,4:F2}) | {p.GapMs,6:F1} ({p.GapMs / p1.GapMs,4:F2}) / {l.GapMs,6:F1} ({l.GapMs / l1.GapMs,4:F2}) | {pm,5:F0} / {lm,5:F0}"));
             }
         }
+        report.WriteLine();
+        report.WriteLine($"PldrGen prefilling every prompt before decoding (as llama.cpp here), {PrefillFirstAt} sequences | decode tok/s (× single) | first token ms | ms/token (× single) | ms between tokens (× single)");
+        foreach (var (label, _, _) in precisions)
+        {
+            var (f, p1) = (MedianPoint(results[("pldr-first", label, PrefillFirstAt)]).Sample, MedianPoint(results[("pldr", label, 1)]).Sample);
+            report.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{label,-30} | {f.DecodeTokS,7:F1} ({f.DecodeTokS / p1.DecodeTokS,5:F2}) | {f.FirstTokenMs,6:F0} | {f.TokenMs,6:F1} ({f.TokenMs / p1.TokenMs,4:F2}) | {f.GapMs,6:F1} ({f.GapMs / p1.GapMs,4:F2})"));
+        }
         Console.Write(report);
         if (save is not null) File.WriteAllText(save, report.ToString());
         return 0;
@@ -76,16 +88,16 @@ static class VsLlamaBatched
         int n = int.Parse(args[3], CultureInfo.InvariantCulture), threads = int.Parse(args[4], CultureInfo.InvariantCulture);
         var random = new Random(42);
         var prompts = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, PromptLength).Select(_ => random.Next(4, 4096)).ToArray()).ToArray();
-        var s = engine == "pldr" ? TimePldr(model, precision, prompts) : TimeLlama(model, prompts, threads);
+        var s = engine == "llama" ? TimeLlama(model, prompts, threads) : TimePldr(model, precision, prompts, engine == "pldr-first" ? int.MaxValue : null);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {s.DecodeTokS:F3} {s.FirstTokenMs:F3} {s.TokenMs:F3} {s.GapMs:F3} {VsLlamaCpp.PeakResidentMiB():F1}"));
         return 0;
     }
 
-    static EngineBench.Sample TimePldr(string checkpoint, string precision, int[][] prompts)
+    static EngineBench.Sample TimePldr(string checkpoint, string precision, int[][] prompts, int? prefillBudget)
     {
         var model = PldrV51_110M.Load(checkpoint, WeightPrecisionNames.Parse(precision));
         EngineBench.Measure(model, [prompts[0][..16]], newTokens: 4); // warm-up: the kernels tiered up
-        return EngineBench.Measure(model, prompts, NewTokens);
+        return EngineBench.Measure(model, prompts, NewTokens, prefillBudget);
     }
 
     static EngineBench.Sample TimeLlama(string gguf, int[][] prompts, int threads)

@@ -60,11 +60,13 @@ static class EngineBench
     /// All prompts submitted at once to an engine with one slot each, every stream read as it comes: aggregate
     /// decode tokens/s (tokens after each first one, over the time not spent in prefill), the median time to first
     /// token, the median over sequences of their mean time per token after the first (which counts the steps that
-    /// waited for another sequence's prefill), and the median gap between two tokens of a stream.
+    /// waited for another sequence's prefill), and the median gap between two tokens of a stream. Without
+    /// <paramref name="prefillBudget"/> the engine keeps its default <see cref="EngineOptions.PrefillBudget"/>.
     /// </summary>
     internal static Sample Measure(IPldrModel model, int[][] prompts, int newTokens, int? prefillBudget = null)
     {
-        using var engine = new PldrEngine(model, tokenizer: null, new EngineOptions { Slots = prompts.Length, PrefillBudget = prefillBudget ?? new EngineOptions().PrefillBudget });
+        var slots = new EngineOptions { Slots = prompts.Length };
+        using var engine = new PldrEngine(model, tokenizer: null, prefillBudget is { } budget ? slots with { PrefillBudget = budget } : slots);
         var options = new GenerateOptions { MaxTokens = newTokens, IgnoreEos = true, Sampling = SamplingOptions.Greedy };
         var gaps = prompts.Select(_ => new List<double>()).ToArray();
         var clock = Stopwatch.StartNew();

@@ -73,7 +73,7 @@ static unsafe partial class MatMul
     static void Panels(void* state, int start, int end)
     {
         var job = (Job*)state;
-        float* tile = stackalloc float[Math.Max(Math.Max(TileRows, Int8TileRows), PassRows) * Width];
+        float* tile = stackalloc float[Math.Max(Int8TileRows, PassRows) * Width]; // batched rows or an int8 tile (prefill tiles are MatMul.Gemm.cs')
         for (int p = start; p < end; p++)
         {
             if (job->WInt8 is not null)

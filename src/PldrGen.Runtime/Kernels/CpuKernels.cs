@@ -9,7 +9,7 @@ namespace PldrGen.Runtime.Kernels;
 /// but hidden from IntelliSense: users call the model, not its kernels.
 /// </summary>
 [System.ComponentModel.EditorBrowsable(System.ComponentModel.EditorBrowsableState.Never)]
-public static class CpuKernels
+public static partial class CpuKernels
 {
     /// <summary>y[r, o] = Σ_i x[r, i]·W[o, i] + b[o] for r &lt; rows (a Linear layer over a block of rows).</summary>
     public static void Linear(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y) =>
@@ -54,141 +54,11 @@ public static class CpuKernels
         }
     }
 
-    /// <summary>A[h] = Σ_s Q[s, h]ᵀ·Q[s, h] over all rows (no causal mask): the per-head dk×dk metric tensor.</summary>
-    public static unsafe void MetricTensor(ReadOnlySpan<float> q, int rows, int heads, int headDim, Span<float> a)
-    {
-        Require(q.Length >= rows * heads * headDim && a.Length >= heads * headDim * headDim, "MetricTensor: a buffer is smaller than its shape");
-        fixed (float* pq = q, pa = a)
-        {
-            var job = new HeadJob { Q = pq, Out = pa, Rows = rows, Heads = heads, HeadDim = headDim };
-            CpuWorkers.Shared.For(heads, 1, &MetricTensorHeads, &job);
-        }
-    }
-
-    /// <summary>
-    /// One head's Σ_s q[s]ᵀ·q[s], accumulated in double: G raises A_LM to real powers, so the rounding of A is
-    /// amplified all the way to the logits, and this sum over every position is where A picks up the most. Rows of
-    /// A are built 16 at a time as rank-1 updates from each position's contiguous q row (widened to double once).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
-    static unsafe void MetricTensorHeads(void* state, int start, int end)
-    {
-        const int Block = 16;
-        var job = (HeadJob*)state;
-        int dk = job->HeadDim, dim = job->Heads * dk;
-        double* row = stackalloc double[dk];
-        double* acc = stackalloc double[Block * dk];
-        for (int h = start; h < end; h++)
-        {
-            float* q = job->Q + h * dk, a = job->Out + h * dk * dk;
-            for (int i0 = 0; i0 < dk; i0 += Block)
-            {
-                int rows = Math.Min(Block, dk - i0);
-                new Span<double>(acc, rows * dk).Clear();
-                for (int s = 0; s < job->Rows; s++)
-                {
-                    float* qs = q + s * dim;
-                    for (int j = 0; j < dk; j++) row[j] = qs[j];
-                    for (int i = 0; i < rows; i++) AxpyDouble(row[i0 + i], row, acc + i * dk, dk);
-                }
-                for (int k = 0; k < rows * dk; k++) a[i0 * dk + k] = (float)acc[k];
-            }
-        }
-    }
-
-    /// <summary>y += a·x in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
-    static unsafe void AxpyDouble(double a, double* x, double* y, int n)
-    {
-        var va = Vector256.Create(a);
-        int j = 0;
-        for (; j + 4 <= n; j += 4) Vector256.FusedMultiplyAdd(va, Vector256.Load(x + j), Vector256.Load(y + j)).Store(y + j);
-        for (; j < n; j++) y[j] += a * x[j];
-    }
-
     /// <summary>The pointers and sizes a per-head kernel needs (heads are split across the workers).</summary>
     unsafe struct HeadJob
     {
         public float* Q, G, Keys, Values, Out, Scores, QG;
         public int Rows, Start, Heads, HeadDim, MaxPositions;
-    }
-
-    /// <summary>
-    /// The power-law step per head: A_LM = iSwiGLU(W·A + b) + 1e-9 (so A_LM &gt; 0), A_P = A_LM^pw element-wise,
-    /// G_LM = a·A_P + ba; heads split across the workers. <paramref name="scratch"/> holds [H, dk, dk] floats.
-    /// </summary>
-    /// <remarks>
-    /// The element-wise power turns a relative error ε of A_LM into pw·ε, and A_LM is tiny wherever W·A + b cancels;
-    /// so both dk×dk products accumulate in double and the power is taken in double (a float pow computed as
-    /// exp(pw·ln A) would add |pw·ln A| ulps). It costs dk³ per head, nothing next to the metric learner; what is left
-    /// is the float32 rounding of A itself.
-    /// </remarks>
-    public static unsafe void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
-        Span<float> aLm, Span<float> g, Span<float> scratch)
-    {
-        int size = heads * headDim * headDim;
-        Require(a.Length >= size && aLm.Length >= size && g.Length >= size && scratch.Length >= size
-            && plga.W.Length >= size && plga.B.Length >= size && plga.Pw.Length >= size && plga.Alpha.Length >= size && plga.Beta.Length >= size,
-            "PowerLaw: a buffer is smaller than [H, dk, dk]");
-        fixed (float* pa = a, pw = plga.W, pb = plga.B, ppw = plga.Pw, pal = plga.Alpha, pbe = plga.Beta, paLm = aLm, pg = g, ps = scratch)
-        {
-            var job = new PowerLawJob { A = pa, W = pw, B = pb, Pw = ppw, Alpha = pal, Beta = pbe, ALm = paLm, G = pg, Scratch = ps, HeadDim = headDim };
-            CpuWorkers.Shared.For(heads, 1, &PowerLawHeads, &job);
-        }
-    }
-
-    unsafe struct PowerLawJob
-    {
-        public float* A, W, B, Pw, Alpha, Beta, ALm, G, Scratch;
-        public int HeadDim;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
-    static unsafe void PowerLawHeads(void* state, int start, int end)
-    {
-        var job = (PowerLawJob*)state;
-        int dk = job->HeadDim, n = dk * dk;
-        double* row = stackalloc double[dk];
-        for (int h = start; h < end; h++)
-        {
-            long at = (long)h * n;
-            var aLm = new Span<float>(job->ALm + at, n);
-            var aP = new Span<float>(job->Scratch + at, n);
-            MatMulSquareDouble(job->W + at, job->A + at, job->B + at, job->ALm + at, dk, row);
-            var pw = new ReadOnlySpan<float>(job->Pw + at, n);
-            for (int i = 0; i < n; i++)
-            {
-                double z = aLm[i];
-                aLm[i] = (float)(z * z / (1 + Math.Exp(-z))) + 1e-9f;
-                aP[i] = (float)Math.Pow(aLm[i], pw[i]);
-            }
-            MatMulSquareDouble(job->Alpha + at, job->Scratch + at, job->Beta + at, job->G + at, dk, row);
-        }
-    }
-
-    /// <summary>c = a·b + bias for square n×n matrices, each row accumulated in double.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
-    static unsafe void MatMulSquareDouble(float* a, float* b, float* bias, float* c, int n, double* row)
-    {
-        for (int i = 0; i < n; i++)
-        {
-            for (int j = 0; j < n; j++) row[j] = bias[i * n + j];
-            for (int k = 0; k < n; k++)
-            {
-                double aik = a[i * n + k];
-                var va = Vector256.Create(aik);
-                float* bk = b + k * n;
-                int j = 0;
-                for (; j + 8 <= n; j += 8)
-                {
-                    var (lo, hi) = Vector256.Widen(Vector256.Load(bk + j));
-                    Vector256.FusedMultiplyAdd(va, lo, Vector256.Load(row + j)).Store(row + j);
-                    Vector256.FusedMultiplyAdd(va, hi, Vector256.Load(row + j + 4)).Store(row + j + 4);
-                }
-                for (; j < n; j++) row[j] += aik * bk[j];
-            }
-            for (int j = 0; j < n; j++) c[i * n + j] = (float)row[j];
-        }
     }
 
     /// <summary>

@@ -266,7 +266,7 @@ public sealed class CpuKernelTests
     }
 
     [Theory]
-    [InlineData(1, 2, 4), InlineData(7, 3, 12), InlineData(20, 14, 64)]
+    [InlineData(1, 2, 4), InlineData(7, 3, 12), InlineData(5, 1, 6), InlineData(9, 2, 34), InlineData(20, 14, 64)]
     public void Metric_tensor_matches_a_float64_loop(int rows, int heads, int headDim)
     {
         int dim = heads * headDim;
@@ -280,6 +280,42 @@ public sealed class CpuKernelTests
                     for (int s = 0; s < rows; s++)
                         expected[(h * headDim + i) * headDim + j] += (double)q[s * dim + h * headDim + i] * q[s * dim + h * headDim + j];
         Compare.AssertClose("QᵀQ", expected, a.Select(v => (double)v).ToArray(), 1e-5);
+    }
+
+    /// <summary>dk 64 runs in whole 4 × 16 tiles, 34 and 20 add tail rows and columns, 6 runs output by output.</summary>
+    [Theory]
+    [InlineData(2, 6), InlineData(1, 20), InlineData(2, 34), InlineData(3, 64)]
+    public void Power_law_matches_a_float64_loop(int heads, int headDim)
+    {
+        int size = heads * headDim * headDim;
+        var a = Random(size, 13);
+        var plga = new PlgaWeights(Random(size, 14), Random(size, 15), Random(size, 16), Random(size, 17), Random(size, 18));
+        var (aLm, g) = (new float[size], new float[size]);
+        CpuKernels.PowerLaw(a, plga, heads, headDim, aLm, g, new float[size]);
+
+        var (expectedALm, expectedG) = (new double[size], new double[size]);
+        var aP = new double[size];
+        for (int h = 0; h < heads; h++)
+        {
+            int at = h * headDim * headDim;
+            for (int i = 0; i < headDim; i++)
+                for (int j = 0; j < headDim; j++)
+                {
+                    double z = plga.B[at + i * headDim + j];
+                    for (int k = 0; k < headDim; k++) z += (double)plga.W[at + i * headDim + k] * a[at + k * headDim + j];
+                    expectedALm[at + i * headDim + j] = z * z / (1 + Math.Exp(-z)) + 1e-9;
+                    aP[at + i * headDim + j] = Math.Pow(expectedALm[at + i * headDim + j], plga.Pw[at + i * headDim + j]);
+                }
+            for (int i = 0; i < headDim; i++)
+                for (int j = 0; j < headDim; j++)
+                {
+                    double sum = plga.Beta[at + i * headDim + j];
+                    for (int k = 0; k < headDim; k++) sum += (double)plga.Alpha[at + i * headDim + k] * aP[at + k * headDim + j];
+                    expectedG[at + i * headDim + j] = sum;
+                }
+        }
+        Compare.AssertClose("A_LM", expectedALm, aLm.Select(v => (double)v).ToArray(), 1e-6, 1e-5);
+        Compare.AssertClose("G_LM", expectedG, g.Select(v => (double)v).ToArray(), 1e-4 * Math.Sqrt(headDim), 1e-5);
     }
 
     [Fact]

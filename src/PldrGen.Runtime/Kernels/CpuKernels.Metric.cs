@@ -1,0 +1,221 @@
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace PldrGen.Runtime.Kernels;
+
+/// <summary>
+/// The metric learner's dk×dk arithmetic per head, in double: QᵀQ and the power law's two products. Both run in
+/// register tiles of 4 rows × 16 columns (16 Vector256&lt;double&gt; accumulators, the float inputs widened as they
+/// are loaded); the outputs past the last whole tile run one by one. Every output is one fused multiply-add chain
+/// in the order of its sum on either path, so the tiling changes no bit.
+/// </summary>
+public static partial class CpuKernels
+{
+    const int DoubleTileRows = 4, DoubleTileCols = 16;
+
+    /// <summary>A[h] = Σ_s Q[s, h]ᵀ·Q[s, h] over all rows (no causal mask): the per-head dk×dk metric tensor.</summary>
+    public static unsafe void MetricTensor(ReadOnlySpan<float> q, int rows, int heads, int headDim, Span<float> a)
+    {
+        Require(q.Length >= rows * heads * headDim && a.Length >= heads * headDim * headDim, "MetricTensor: a buffer is smaller than its shape");
+        fixed (float* pq = q, pa = a)
+        {
+            var job = new HeadJob { Q = pq, Out = pa, Rows = rows, Heads = heads, HeadDim = headDim };
+            CpuWorkers.Shared.For(heads, 1, &MetricTensorHeads, &job);
+        }
+    }
+
+    /// <summary>
+    /// One head's Σ_s q[s]ᵀ·q[s], accumulated in double: G raises A_LM to real powers, so the rounding of A is
+    /// amplified all the way to the logits, and this sum over every position is where A picks up the most. A is
+    /// symmetric to the bit (q_i·q_j = q_j·q_i exactly), so only the tiles on or above the diagonal are summed and
+    /// the lower triangle is copied from the upper.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
+    static unsafe void MetricTensorHeads(void* state, int start, int end)
+    {
+        var job = (HeadJob*)state;
+        int dk = job->HeadDim, dim = job->Heads * dk, positions = job->Rows;
+        int tiledRows = dk - dk % DoubleTileRows, tiledCols = dk - dk % DoubleTileCols;
+        for (int h = start; h < end; h++)
+        {
+            float* q = job->Q + h * dk, a = job->Out + h * dk * dk;
+            for (int i0 = 0; i0 < tiledRows; i0 += DoubleTileRows)
+            {
+                for (int j0 = i0 / DoubleTileCols * DoubleTileCols; j0 < tiledCols; j0 += DoubleTileCols) GramTile(q, dim, positions, i0, j0, a + i0 * dk + j0, dk);
+                for (int i = i0; i < i0 + DoubleTileRows; i++)
+                    for (int j = tiledCols; j < dk; j++) a[i * dk + j] = GramEntry(q, dim, positions, i, j);
+            }
+            for (int i = tiledRows; i < dk; i++)
+                for (int j = i; j < dk; j++) a[i * dk + j] = GramEntry(q, dim, positions, i, j);
+            for (int i = 1; i < dk; i++)
+                for (int j = 0; j < i; j++) a[i * dk + j] = a[j * dk + i];
+        }
+    }
+
+    /// <summary>a[r, c] = Σ_s q[s, i0 + r]·q[s, j0 + c] for a 4 × 16 tile (a's rows <paramref name="dk"/> apart).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void GramTile(float* q, int dim, int positions, int i0, int j0, float* a, int dk)
+    {
+        Vector256<double> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<double> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        for (int s = 0; s < positions; s++)
+        {
+            float* qs = q + (long)s * dim;
+            var (v0, v1) = Vector256.Widen(Vector256.Load(qs + j0));
+            var (v2, v3) = Vector256.Widen(Vector256.Load(qs + j0 + 8));
+            var x = Broadcast(qs[i0]);
+            c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01); c02 = Vector256.FusedMultiplyAdd(x, v2, c02); c03 = Vector256.FusedMultiplyAdd(x, v3, c03);
+            x = Broadcast(qs[i0 + 1]);
+            c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11); c12 = Vector256.FusedMultiplyAdd(x, v2, c12); c13 = Vector256.FusedMultiplyAdd(x, v3, c13);
+            x = Broadcast(qs[i0 + 2]);
+            c20 = Vector256.FusedMultiplyAdd(x, v0, c20); c21 = Vector256.FusedMultiplyAdd(x, v1, c21); c22 = Vector256.FusedMultiplyAdd(x, v2, c22); c23 = Vector256.FusedMultiplyAdd(x, v3, c23);
+            x = Broadcast(qs[i0 + 3]);
+            c30 = Vector256.FusedMultiplyAdd(x, v0, c30); c31 = Vector256.FusedMultiplyAdd(x, v1, c31); c32 = Vector256.FusedMultiplyAdd(x, v2, c32); c33 = Vector256.FusedMultiplyAdd(x, v3, c33);
+        }
+        StoreTile(a, dk, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+    }
+
+    /// <summary>x widened to double in every lane, as a vector operation: a scalar convert would merge into the
+    /// previous broadcast's register and chain a tile's four broadcasts one after another.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static Vector256<double> Broadcast(float x) => Vector256.WidenLower(Vector256.Create(x));
+
+    /// <summary>Σ_s q[s, i]·q[s, j]: one output of <see cref="GramTile"/>'s, by the same chain.</summary>
+    static unsafe float GramEntry(float* q, int dim, int positions, int i, int j)
+    {
+        double sum = 0;
+        for (int s = 0; s < positions; s++) sum = Math.FusedMultiplyAdd(q[(long)s * dim + i], q[(long)s * dim + j], sum);
+        return (float)sum;
+    }
+
+    /// <summary>A 4 × 16 tile of double sums, rounded to float, into rows <paramref name="stride"/> apart.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void StoreTile(float* y, int stride,
+        Vector256<double> c00, Vector256<double> c01, Vector256<double> c02, Vector256<double> c03,
+        Vector256<double> c10, Vector256<double> c11, Vector256<double> c12, Vector256<double> c13,
+        Vector256<double> c20, Vector256<double> c21, Vector256<double> c22, Vector256<double> c23,
+        Vector256<double> c30, Vector256<double> c31, Vector256<double> c32, Vector256<double> c33)
+    {
+        Vector256.Narrow(c00, c01).Store(y); Vector256.Narrow(c02, c03).Store(y + 8);
+        Vector256.Narrow(c10, c11).Store(y + stride); Vector256.Narrow(c12, c13).Store(y + stride + 8);
+        Vector256.Narrow(c20, c21).Store(y + 2 * stride); Vector256.Narrow(c22, c23).Store(y + 2 * stride + 8);
+        Vector256.Narrow(c30, c31).Store(y + 3 * stride); Vector256.Narrow(c32, c33).Store(y + 3 * stride + 8);
+    }
+
+    /// <summary>
+    /// The power-law step per head: A_LM = iSwiGLU(W·A + b) + 1e-9 (so A_LM &gt; 0), A_P = A_LM^pw element-wise,
+    /// G_LM = a·A_P + ba; heads split across the workers. <paramref name="scratch"/> holds [H, dk, dk] floats.
+    /// </summary>
+    /// <remarks>
+    /// The element-wise power turns a relative error ε of A_LM into pw·ε, and A_LM is tiny wherever W·A + b cancels;
+    /// so both dk×dk products accumulate in double and the power is taken in double (a float pow computed as
+    /// exp(pw·ln A) would add |pw·ln A| ulps). What is left is the float32 rounding of A itself.
+    /// </remarks>
+    public static unsafe void PowerLaw(ReadOnlySpan<float> a, PlgaWeights plga, int heads, int headDim,
+        Span<float> aLm, Span<float> g, Span<float> scratch)
+    {
+        int size = heads * headDim * headDim;
+        Require(a.Length >= size && aLm.Length >= size && g.Length >= size && scratch.Length >= size
+            && plga.W.Length >= size && plga.B.Length >= size && plga.Pw.Length >= size && plga.Alpha.Length >= size && plga.Beta.Length >= size,
+            "PowerLaw: a buffer is smaller than [H, dk, dk]");
+        fixed (float* pa = a, pw = plga.W, pb = plga.B, ppw = plga.Pw, pal = plga.Alpha, pbe = plga.Beta, paLm = aLm, pg = g, ps = scratch)
+        {
+            var job = new PowerLawJob { A = pa, W = pw, B = pb, Pw = ppw, Alpha = pal, Beta = pbe, ALm = paLm, G = pg, Scratch = ps, HeadDim = headDim };
+            CpuWorkers.Shared.For(heads, 1, &PowerLawHeads, &job);
+        }
+    }
+
+    unsafe struct PowerLawJob
+    {
+        public float* A, W, B, Pw, Alpha, Beta, ALm, G, Scratch;
+        public int HeadDim;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
+    static unsafe void PowerLawHeads(void* state, int start, int end)
+    {
+        var job = (PowerLawJob*)state;
+        int dk = job->HeadDim, n = dk * dk;
+        for (int h = start; h < end; h++)
+        {
+            long at = (long)h * n;
+            SquareProduct(job->W + at, job->A + at, job->B + at, job->ALm + at, dk);
+            PowerLawElements(job->ALm + at, job->Pw + at, job->Scratch + at, n);
+            SquareProduct(job->Alpha + at, job->Scratch + at, job->Beta + at, job->G + at, dk);
+        }
+    }
+
+    /// <summary>
+    /// z (in <paramref name="aLm"/>) → A_LM = iSwiGLU(z) + 1e-9 = z²·σ(z) + 1e-9, and A_P = A_LM^pw = e^(pw·ln A_LM),
+    /// in double a chunk at a time with TensorPrimitives' vectorised Exp and Log (within an ulp of double, so the
+    /// float results are those of Math.Exp and Math.Pow but where a double lands within an ulp of a float's
+    /// rounding boundary).
+    /// </summary>
+    static unsafe void PowerLawElements(float* aLm, float* pw, float* aP, int n)
+    {
+        const int Chunk = 512;
+        double* z = stackalloc double[Chunk], e = stackalloc double[Chunk];
+        for (int from = 0; from < n; from += Chunk)
+        {
+            int count = Math.Min(Chunk, n - from);
+            var zs = new Span<double>(z, count);
+            var es = new Span<double>(e, count);
+            for (int i = 0; i < count; i++) e[i] = -(z[i] = aLm[from + i]);
+            TensorPrimitives.Exp(es, es);
+            for (int i = 0; i < count; i++) z[i] = aLm[from + i] = (float)(z[i] * z[i] / (1 + e[i])) + 1e-9f;
+            TensorPrimitives.Log(zs, zs);
+            for (int i = 0; i < count; i++) z[i] *= pw[from + i];
+            TensorPrimitives.Exp(zs, zs);
+            for (int i = 0; i < count; i++) aP[from + i] = (float)z[i];
+        }
+    }
+
+    /// <summary>c = a·b + bias for square n×n matrices, each output bias + Σ_k a[i, k]·b[k, j] in double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void SquareProduct(float* a, float* b, float* bias, float* c, int n)
+    {
+        int tiledRows = n - n % DoubleTileRows, tiledCols = n - n % DoubleTileCols;
+        for (int i0 = 0; i0 < tiledRows; i0 += DoubleTileRows)
+        {
+            for (int j0 = 0; j0 < tiledCols; j0 += DoubleTileCols) ProductTile(a + i0 * n, b + j0, bias + i0 * n + j0, c + i0 * n + j0, n);
+            for (int i = i0; i < i0 + DoubleTileRows; i++)
+                for (int j = tiledCols; j < n; j++) c[i * n + j] = ProductEntry(a, b, bias, n, i, j);
+        }
+        for (int i = tiledRows; i < n; i++)
+            for (int j = 0; j < n; j++) c[i * n + j] = ProductEntry(a, b, bias, n, i, j);
+    }
+
+    /// <summary>A 4 × 16 tile of <see cref="SquareProduct"/>: a at its first row, b, bias and c at the tile's first column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static unsafe void ProductTile(float* a, float* b, float* bias, float* c, int n)
+    {
+        var (c00, c01) = Vector256.Widen(Vector256.Load(bias)); var (c02, c03) = Vector256.Widen(Vector256.Load(bias + 8));
+        var (c10, c11) = Vector256.Widen(Vector256.Load(bias + n)); var (c12, c13) = Vector256.Widen(Vector256.Load(bias + n + 8));
+        var (c20, c21) = Vector256.Widen(Vector256.Load(bias + 2 * n)); var (c22, c23) = Vector256.Widen(Vector256.Load(bias + 2 * n + 8));
+        var (c30, c31) = Vector256.Widen(Vector256.Load(bias + 3 * n)); var (c32, c33) = Vector256.Widen(Vector256.Load(bias + 3 * n + 8));
+        for (int k = 0; k < n; k++)
+        {
+            float* bk = b + (long)k * n;
+            var (v0, v1) = Vector256.Widen(Vector256.Load(bk));
+            var (v2, v3) = Vector256.Widen(Vector256.Load(bk + 8));
+            var x = Broadcast(a[k]);
+            c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01); c02 = Vector256.FusedMultiplyAdd(x, v2, c02); c03 = Vector256.FusedMultiplyAdd(x, v3, c03);
+            x = Broadcast(a[n + k]);
+            c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11); c12 = Vector256.FusedMultiplyAdd(x, v2, c12); c13 = Vector256.FusedMultiplyAdd(x, v3, c13);
+            x = Broadcast(a[2 * n + k]);
+            c20 = Vector256.FusedMultiplyAdd(x, v0, c20); c21 = Vector256.FusedMultiplyAdd(x, v1, c21); c22 = Vector256.FusedMultiplyAdd(x, v2, c22); c23 = Vector256.FusedMultiplyAdd(x, v3, c23);
+            x = Broadcast(a[3 * n + k]);
+            c30 = Vector256.FusedMultiplyAdd(x, v0, c30); c31 = Vector256.FusedMultiplyAdd(x, v1, c31); c32 = Vector256.FusedMultiplyAdd(x, v2, c32); c33 = Vector256.FusedMultiplyAdd(x, v3, c33);
+        }
+        StoreTile(c, n, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+    }
+
+    /// <summary>bias[i, j] + Σ_k a[i, k]·b[k, j]: one output of <see cref="ProductTile"/>'s, by the same chain.</summary>
+    static unsafe float ProductEntry(float* a, float* b, float* bias, int n, int i, int j)
+    {
+        double sum = bias[i * n + j];
+        for (int k = 0; k < n; k++) sum = Math.FusedMultiplyAdd(a[i * n + k], b[k * n + j], sum);
+        return (float)sum;
+    }
+}

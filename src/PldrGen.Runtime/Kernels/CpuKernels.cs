@@ -119,16 +119,20 @@ public static partial class CpuKernels
 
     /// <summary>
     /// y = W3·(silu(W1·x + b1) ⊙ (W2·x + b2)) + b3 over a block of rows; <paramref name="gate"/> and
-    /// <paramref name="up"/> hold rows × hidden floats.
+    /// <paramref name="up"/> hold rows × hidden floats (up goes unused where the first half is one gated product).
     /// </summary>
     public static void Glu(ReadOnlySpan<float> x, int rows, GluWeights glu, Span<float> gate, Span<float> up, Span<float> y)
     {
         int hidden = glu.Hidden;
         var g = gate.Slice(0, rows * hidden);
         var u = up.Slice(0, rows * hidden);
-        Linear(x, rows, glu.W1, g);
-        Linear(x, rows, glu.W2, u);
-        SiluGate(g, u);
+        if (MatMul.CanGate(rows, glu.W1.Weight, glu.W2.Weight)) MatMul.GatedLinear(x, rows, glu.W1.Weight, glu.W1.Bias, glu.W2.Weight, glu.W2.Bias, g);
+        else
+        {
+            Linear(x, rows, glu.W1, g);
+            Linear(x, rows, glu.W2, u);
+            SiluGate(g, u);
+        }
         Linear(g, rows, glu.W3, y);
     }
 

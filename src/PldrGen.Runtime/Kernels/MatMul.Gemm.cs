@@ -21,15 +21,37 @@ static unsafe partial class MatMul
     static readonly int TilePanels = Vector512.IsHardwareAccelerated ? WidePanels : 1;
 
     /// <summary>A multi-row product cut into items: panel group item / RowBlocks (of GroupPanels panels), row block
-    /// item % RowBlocks (of RowBlock rows, whole tiles).</summary>
+    /// item % RowBlocks (of RowBlock rows, whole tiles). With Up, a gated product: Job is the gate, whose Y gets
+    /// silu(gate)·up.</summary>
     struct GemmJob
     {
-        public Job* Job;
+        public Job* Job, Up;
         public int GroupPanels, RowBlocks, RowBlock;
     }
 
-    /// <summary>y = x·Wᵀ + bias for more than one row (int8: panel by panel, MatMul.Int8.cs).</summary>
-    static void Gemm(Job* job, int panels)
+    /// <summary>
+    /// y = silu(x·W1ᵀ + b1) ⊙ (x·W2ᵀ + b2) for more than one row, the first half of a GLU: each tile of the gate
+    /// product is followed by the same tile of the up product, and the gate is applied as they are stored, so
+    /// neither product is written out and read back. Each sum is the bits <see cref="Linear"/> gives, the gate
+    /// the formula of <see cref="Vec.SiluGate"/> in every lane. Float32 and 16-bit weights (<see cref="CanGate"/>).
+    /// </summary>
+    public static void GatedLinear(ReadOnlySpan<float> x, int rows, WeightMatrix w1, float[]? b1, WeightMatrix w2, float[]? b2, Span<float> y)
+    {
+        if (!CanGate(rows, w1, w2)) throw new ArgumentException("GatedLinear: two float32 or 16-bit matrices of one shape, more than one row");
+        fixed (float* px = x.Slice(0, rows * w1.Cols), pb1 = b1, pb2 = b2, py = y.Slice(0, rows * w1.Rows))
+        {
+            var gate = NewJob(px, pb1, py, rows, w1, rowByRow: false, int8: null);
+            var up = NewJob(px, pb2, null, rows, w2, rowByRow: false, int8: null);
+            Gemm(&gate, w1.Panels, &up);
+        }
+    }
+
+    /// <summary>Whether <see cref="GatedLinear"/> takes these products.</summary>
+    public static bool CanGate(int rows, WeightMatrix w1, WeightMatrix w2) =>
+        rows > 1 && w1.Precision == w2.Precision && w1.Precision != WeightPrecision.Int8 && w1.Rows == w2.Rows && w1.Cols == w2.Cols;
+
+    /// <summary>y = x·Wᵀ + bias for more than one row (int8: panel by panel, MatMul.Int8.cs); gated with <paramref name="up"/>.</summary>
+    static void Gemm(Job* job, int panels, Job* up = null)
     {
         int groupPanels = job->WInt8 is not null ? 1 : TilePanels, tileRows = job->WInt8 is not null ? Int8TileRows : TileRows;
         int groups = (panels + groupPanels - 1) / groupPanels, tiles = (job->Rows + tileRows - 1) / tileRows;
@@ -37,7 +59,7 @@ static unsafe partial class MatMul
         // Enough items per core that the last one left waiting is short; row blocks only where panel groups are few.
         int rowBlocks = groups >= 4 * threads ? 1 : Math.Min(tiles, (8 * threads + groups - 1) / groups);
         int rowBlock = (tiles + rowBlocks - 1) / rowBlocks * tileRows;
-        var gemm = new GemmJob { Job = job, GroupPanels = groupPanels, RowBlock = rowBlock, RowBlocks = (job->Rows + rowBlock - 1) / rowBlock };
+        var gemm = new GemmJob { Job = job, Up = up, GroupPanels = groupPanels, RowBlock = rowBlock, RowBlocks = (job->Rows + rowBlock - 1) / rowBlock };
         int items = groups * gemm.RowBlocks;
         if ((long)job->Rows * job->Out * job->In < 1 << 16) GemmItems(&gemm, 0, items); // not worth waking the workers
         else CpuWorkers.Shared.For(items, 1, &GemmItems, &gemm);
@@ -46,9 +68,10 @@ static unsafe partial class MatMul
     static void GemmItems(void* state, int start, int end)
     {
         var gemm = (GemmJob*)state;
-        var job = gemm->Job;
+        Job* job = gemm->Job, up = gemm->Up;
         int k = job->In, totalPanels = (job->Out + Width - 1) / Width;
         float* tile = stackalloc float[TileRows * WidePanels * Width];
+        float* upTile = stackalloc float[up is null ? 0 : TileRows * WidePanels * Width];
         for (int item = start; item < end; item++)
         {
             int p = item / gemm->RowBlocks * gemm->GroupPanels, panels = Math.Min(gemm->GroupPanels, totalPanels - p);
@@ -59,25 +82,85 @@ static unsafe partial class MatMul
                 continue;
             }
             long stride = job->W is not null ? job->PanelSize : (long)k * Width;
-            float* w = job->W is not null ? job->W + p * job->PanelSize
-                : job->Half ? Widen<HalfBits>(job->W16 + p * job->PanelSize, k, panels, job->PanelSize)
-                : Widen<BFloat16Bits>(job->W16 + p * job->PanelSize, k, panels, job->PanelSize);
+            float* w = GroupPanelsFloat32(job, p, panels, up: false);
+            float* wUp = up is null ? null : GroupPanelsFloat32(up, p, panels, up: true);
             int tiled = job->Rows - job->Rows % TileRows; // row blocks are whole tiles, so only the last block has a tail
             int t = first;
             for (; t + TileRows <= Math.Min(last, tiled); t += TileRows)
             {
-                if (TilePanels == 1) Tile(job->X + (long)t * k, k, w, tile);
-                else WideTile(job->X + (long)t * k, k, w, stride, panels, tile);
+                TileOf(job->X + (long)t * k, k, w, stride, panels, tile);
+                if (up is not null) TileOf(job->X + (long)t * k, k, wUp, stride, panels, upTile);
                 for (int r = 0; r < TileRows; r++)
-                    for (int q = 0; q < panels; q++) StorePanel(job, t + r, p + q, tile + (r * TilePanels + q) * Width);
+                    for (int q = 0; q < panels; q++)
+                    {
+                        int at = (r * TilePanels + q) * Width;
+                        if (up is null) StorePanel(job, t + r, p + q, tile + at);
+                        else StoreGated(job, up, t + r, p + q, tile + at, upTile + at);
+                    }
             }
             for (; t < last; t++)
                 for (int q = 0; q < panels; q++)
                 {
                     Row(job->X + (long)t * k, w + q * stride, k, tile);
-                    StorePanel(job, t, p + q, tile);
+                    if (up is null)
+                    {
+                        StorePanel(job, t, p + q, tile);
+                        continue;
+                    }
+                    Row(job->X + (long)t * k, wUp + q * stride, k, upTile);
+                    StoreGated(job, up, t, p + q, tile, upTile);
                 }
         }
+    }
+
+    /// <summary>The float32 panels of group p: the matrix's own, or a 16-bit group widened into this thread's scratch.</summary>
+    static float* GroupPanelsFloat32(Job* job, int p, int panels, bool up) =>
+        job->W is not null ? job->W + p * job->PanelSize
+        : job->Half ? Widen<HalfBits>(job->W16 + p * job->PanelSize, job->In, panels, job->PanelSize, up)
+        : Widen<BFloat16Bits>(job->W16 + p * job->PanelSize, job->In, panels, job->PanelSize, up);
+
+    /// <summary>A tile of 6 rows × the group's panels: 4 in zmm registers where AVX-512 runs, else 1.</summary>
+    static void TileOf(float* x, int k, float* w, long stride, int panels, float* tile)
+    {
+        if (TilePanels == 1) Tile(x, k, w, tile);
+        else WideTile(x, k, w, stride, panels, tile);
+    }
+
+    /// <summary>Row t at panel p of a gated product; a last panel of fewer than 16 outputs goes through zero-padded copies.</summary>
+    static void StoreGated(Job* gate, Job* up, int t, int p, float* gateSums, float* upSums)
+    {
+        int o = p * Width, valid = Math.Min(Width, gate->Out - o);
+        float* y = gate->Y + (long)t * gate->Out + o;
+        if (valid == Width)
+        {
+            for (int half = 0; half < Width; half += 8)
+                GateEight(gateSums + half, gate->Bias is null ? null : gate->Bias + o + half, upSums + half, up->Bias is null ? null : up->Bias + o + half, y + half);
+            return;
+        }
+        float* padded = stackalloc float[5 * Width]; // gate sums, b1, up sums, b2, result
+        new Span<float>(padded, 5 * Width).Clear();
+        for (int j = 0; j < valid; j++)
+        {
+            padded[j] = gateSums[j];
+            padded[2 * Width + j] = upSums[j];
+            if (gate->Bias is not null) padded[Width + j] = gate->Bias[o + j];
+            if (up->Bias is not null) padded[3 * Width + j] = up->Bias[o + j];
+        }
+        for (int half = 0; half < Width; half += 8)
+            GateEight(padded + half, gate->Bias is null ? null : padded + Width + half, padded + 2 * Width + half,
+                up->Bias is null ? null : padded + 3 * Width + half, padded + 4 * Width + half);
+        for (int j = 0; j < valid; j++) y[j] = padded[4 * Width + j];
+    }
+
+    /// <summary>y = g·u / (1 + e^−g) for g = sums + b1, u = sums + b2 (a null bias adds nothing), as <see cref="Vec.SiluGate"/> computes it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void GateEight(float* gateSums, float* b1, float* upSums, float* b2, float* y)
+    {
+        var g = Vector256.Load(gateSums);
+        if (b1 is not null) g += Vector256.Load(b1);
+        var u = Vector256.Load(upSums);
+        if (b2 is not null) u += Vector256.Load(b2);
+        (g * u / (Vector256<float>.One + Vec.Exp(-g))).Store(y);
     }
 
     /// <summary>Row t's sums at panel p's valid outputs, plus the bias, a whole panel in two vectors: the metric

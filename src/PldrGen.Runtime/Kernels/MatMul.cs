@@ -29,7 +29,8 @@ static unsafe partial class MatMul
 
     const int Width = WeightMatrix.PanelWidth, TileRows = 6;
 
-    [ThreadStatic] static float[]? t_widened; // per worker: a bfloat16 panel widened for prefill tiles
+    [ThreadStatic] static float[]? t_widened; // per worker: a 16-bit panel group widened for prefill tiles
+    [ThreadStatic] static float[]? t_widenedUp; // per worker: the up projection's beside it in a gated product
 
     /// <summary>
     /// y = x·Wᵀ + bias for <paramref name="rows"/> rows. With <paramref name="rowByRow"/>, every row is computed as a
@@ -42,17 +43,7 @@ static unsafe partial class MatMul
     {
         fixed (float* px = x, pb = bias, py = y)
         {
-            var job = new Job
-            {
-                X = px, Bias = pb, Y = py, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize, RowByRow = rowByRow,
-                W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
-                W16 = w.Precision is WeightPrecision.BFloat16 or WeightPrecision.Float16 ? w.Bits16Pointer : null,
-                Half = w.Precision == WeightPrecision.Float16,
-                WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
-                Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
-                BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
-                Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
-            };
+            var job = NewJob(px, pb, py, rows, w, rowByRow, int8);
             if (w.Precision == WeightPrecision.Int8)
             {
                 QuantizeActivations(ref job, w.Cols);
@@ -68,6 +59,20 @@ static unsafe partial class MatMul
             else CpuWorkers.Shared.For(w.Panels, 1, &Panels, &job);
         }
     }
+
+    /// <summary>A product's pointers and sizes; the int8 kernel is the best this CPU has unless <paramref name="int8"/> says.</summary>
+    static Job NewJob(float* x, float* bias, float* y, int rows, WeightMatrix w, bool rowByRow, Int8Kernel? int8) =>
+        new()
+        {
+        X = x, Bias = bias, Y = y, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize, RowByRow = rowByRow,
+        W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
+        W16 = w.Precision is WeightPrecision.BFloat16 or WeightPrecision.Float16 ? w.Bits16Pointer : null,
+        Half = w.Precision == WeightPrecision.Float16,
+        WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
+        Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
+        BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
+        Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
+        };
 
     /// <summary>Panels [start, end) for every input row.</summary>
     static void Panels(void* state, int start, int end)
@@ -200,11 +205,11 @@ static unsafe partial class MatMul
         Avx512F.PermuteVar16x32(a + b, Vector512.Create(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 12, 13, 14, 15)).Store(y);
     }
 
-    static float* Scratch(int k, int panels)
+    static float* Scratch(ref float[]? buffer, int k, int panels)
     {
         int length = panels * k * Width;
-        if (t_widened is null || t_widened.Length < length) t_widened = GC.AllocateArray<float>(length, pinned: true);
-        return (float*)Unsafe.AsPointer(ref t_widened[0]);
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateArray<float>(length, pinned: true);
+        return (float*)Unsafe.AsPointer(ref buffer[0]);
     }
 
     /// <summary>y[r, 0..16) = x[r]·W[panel]ᵀ for six input rows: each input's 16 weights meet six broadcasts.</summary>
@@ -236,10 +241,11 @@ static unsafe partial class MatMul
     }
 
     /// <summary>16-bit panels (<paramref name="panels"/> of them, <paramref name="panelSize"/> apart) widened one after
-    /// another into this thread's float32 scratch (allocated once per thread and size).</summary>
-    static float* Widen<TBits>(ushort* w, int k, int panels = 1, long panelSize = 0) where TBits : struct, IBits16
+    /// another into this thread's float32 scratch (allocated once per thread and size; the gated product's up
+    /// projection widens into a second one).</summary>
+    static float* Widen<TBits>(ushort* w, int k, int panels = 1, long panelSize = 0, bool up = false) where TBits : struct, IBits16
     {
-        float* destination = Scratch(k, panels), to = destination;
+        float* destination = up ? Scratch(ref t_widenedUp, k, panels) : Scratch(ref t_widened, k, panels), to = destination;
         for (int q = 0; q < panels; q++, w += panelSize)
             for (int i = 0; i < k; i++, to += Width)
             {

@@ -142,4 +142,67 @@ static unsafe class Vec
         var scale = Vector256.ShiftLeft(Vector256.ConvertToInt32(k) + Vector256.Create(127), 23).AsSingle();
         return p * scale;
     }
+
+    /// <summary>
+    /// e^x for four doubles, within 2 ulps of double, for results that are rounded to float: x is clamped to
+    /// [−708, 709] (past it a float is 0 or ∞ either way), NaN stays NaN. 2^k·p(r) with x = k·ln2 + r (ln2 in two parts), |r| ≤ ln2/2,
+    /// p the Taylor polynomial to r^13 (truncation below 1e-17); 2^k built in the exponent bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> ExpDouble(Vector256<double> x)
+    {
+        x = Vector256.Min(Vector256.Max(x, Vector256.Create(-708.0)), Vector256.Create(709.0));
+        var k = Vector256.Round(x * Vector256.Create(1.4426950408889634));
+        var r = Vector256.FusedMultiplyAdd(k, Vector256.Create(-6.93147180369123816490e-01), x);
+        r = Vector256.FusedMultiplyAdd(k, Vector256.Create(-1.90821492927058770002e-10), r);
+        var p = Vector256.Create(1.0 / 6227020800);
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 479001600));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 39916800));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 3628800));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 362880));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 40320));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 5040));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 720));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 120));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 24));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(1.0 / 6));
+        p = Vector256.FusedMultiplyAdd(p, r, Vector256.Create(0.5));
+        p = Vector256.FusedMultiplyAdd(p, r * r, r + Vector256<double>.One);
+        // k + 1023 + 2^52 holds k + 1023 in its low mantissa bits; shifted up by 52 they are 2^k's exponent field
+        var biased = (k + Vector256.Create(1023.0 + 4503599627370496.0)).AsUInt64();
+        var result = p * Vector256.ShiftLeft(biased, 52).AsDouble();
+        return Vector256.ConditionalSelect(Vector256.Equals(x, x), result, x);
+    }
+
+    /// <summary>
+    /// ln x for four positive normal doubles (+∞ and NaN pass through), within 2 ulps of double: x = m·2^e with m in [√½, √2), ln m =
+    /// 2s·(1 + s²/3 + … + s²⁰/21) with s = (m − 1)/(m + 1), |s| ≤ 0.172 (truncation below 1e-17), and e·ln2 added in two parts.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<double> LogDouble(Vector256<double> x)
+    {
+        var bits = x.AsUInt64();
+        var m = (bits & Vector256.Create(0x000FFFFFFFFFFFFFUL) | Vector256.Create(0x3FF0000000000000UL)).AsDouble(); // [1, 2)
+        // the exponent field as a double: OR-ed into 2^52's mantissa, then 2^52 taken off
+        var e = (Vector256.ShiftRightLogical(bits, 52) | Vector256.Create(0x4330000000000000UL)).AsDouble() - Vector256.Create(4503599627370496.0 + 1023);
+        var high = Vector256.GreaterThan(m, Vector256.Create(1.4142135623730951));
+        m = Vector256.ConditionalSelect(high, m * Vector256.Create(0.5), m);
+        e += Vector256.ConditionalSelect(high, Vector256<double>.One, Vector256<double>.Zero);
+        var s = (m - Vector256<double>.One) / (m + Vector256<double>.One);
+        var s2 = s * s;
+        var p = Vector256.Create(1.0 / 21);
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 19));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 17));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 15));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 13));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 11));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 9));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 7));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 5));
+        p = Vector256.FusedMultiplyAdd(p, s2, Vector256.Create(1.0 / 3));
+        var twoS = s + s;
+        var logM = Vector256.FusedMultiplyAdd(twoS * s2, p, twoS);
+        var result = Vector256.FusedMultiplyAdd(e, Vector256.Create(6.93147180369123816490e-01), Vector256.FusedMultiplyAdd(e, Vector256.Create(1.90821492927058770002e-10), logM));
+        return Vector256.ConditionalSelect(Vector256.LessThan(x, Vector256.Create(double.PositiveInfinity)), result, x);
+    }
 }

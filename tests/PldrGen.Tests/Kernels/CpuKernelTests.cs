@@ -92,6 +92,35 @@ public sealed class CpuKernelTests
         }
     }
 
+    /// <summary>
+    /// A GLU's gated product (both halves in one pass) gives the bits of its two products, each exactly as
+    /// <see cref="MatMul.Linear"/> computes it, gated by g·u / (1 + e^−g) with the kernels' exp, output by output.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 13, 7, true), InlineData(7, 170, 64, true), InlineData(13, 170, 64, false), InlineData(9, 32, 33, false)]
+    public void A_gated_product_has_the_bits_of_its_two_products(int rows, int outDim, int inDim, bool withBias)
+    {
+        var x = Random(rows * inDim, 21);
+        float[]? b1 = withBias ? Random(outDim, 22) : null, b2 = withBias ? Random(outDim, 23) : null;
+        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Float16 })
+        {
+            var w1 = WeightMatrix.FromFloat32(outDim, inDim, Random(outDim * inDim, 24), precision);
+            var w2 = WeightMatrix.FromFloat32(outDim, inDim, Random(outDim * inDim, 25), precision);
+            Assert.True(MatMul.CanGate(rows, w1, w2));
+            var (g, u, y) = (new float[rows * outDim], new float[rows * outDim], new float[rows * outDim]);
+            MatMul.Linear(x, rows, w1, b1, g);
+            MatMul.Linear(x, rows, w2, b2, u);
+            MatMul.GatedLinear(x, rows, w1, b1, w2, b2, y);
+            for (int i = 0; i < y.Length; i++)
+            {
+                float expected = g[i] * u[i] / (1f + Vec.Exp(System.Runtime.Intrinsics.Vector256.Create(-g[i]))[0]);
+                Assert.True(expected == y[i], $"{precision} [{rows}×{inDim}]·[{outDim}×{inDim}]ᵀ bias {withBias}: y[{i / outDim}, {i % outDim}] is {y[i]}, not {expected}");
+            }
+        }
+        Assert.False(MatMul.CanGate(1, WeightMatrix.FromFloat32(4, 4, new float[16]), WeightMatrix.FromFloat32(4, 4, new float[16])));
+        Assert.False(MatMul.CanGate(2, WeightMatrix.FromFloat32(4, 32, new float[128], WeightPrecision.Int8), WeightMatrix.FromFloat32(4, 32, new float[128], WeightPrecision.Int8)));
+    }
+
     /// <summary>Every int8 kernel this CPU can run (the portable one always).</summary>
     static IEnumerable<Int8Kernel> Int8Kernels => Enum.GetValues<Int8Kernel>().Where(k => k <= MatMul.BestInt8Kernel);
 
@@ -316,6 +345,28 @@ public sealed class CpuKernelTests
         }
         Compare.AssertClose("A_LM", expectedALm, aLm.Select(v => (double)v).ToArray(), 1e-6, 1e-5);
         Compare.AssertClose("G_LM", expectedG, g.Select(v => (double)v).ToArray(), 1e-4 * Math.Sqrt(headDim), 1e-5);
+    }
+
+    /// <summary>The power law's double exp and log against Math's, in ulps of the double result, over their whole range.</summary>
+    [Fact]
+    public void Double_exp_and_log_are_within_2_ulps_of_Math()
+    {
+        static double Ulps(double actual, double expected) => Math.Abs(actual - expected) / (Math.BitIncrement(Math.Abs(expected)) - Math.Abs(expected));
+        var random = new Random(31);
+        double worstExp = 0, worstLog = 0;
+        for (int i = 0; i < 20000; i++)
+        {
+            double x = (random.NextDouble() * 2 - 1) * 700;
+            worstExp = Math.Max(worstExp, Ulps(Vec.ExpDouble(System.Runtime.Intrinsics.Vector256.Create(x))[0], Math.Exp(x)));
+            double y = i % 2 == 0 ? Math.Exp((random.NextDouble() * 2 - 1) * 700) : 1 + (random.NextDouble() * 2 - 1) * 1e-3;
+            worstLog = Math.Max(worstLog, Ulps(Vec.LogDouble(System.Runtime.Intrinsics.Vector256.Create(y))[0], Math.Log(y)));
+        }
+        Assert.True(worstExp <= 2 && worstLog <= 2, $"exp within {worstExp:F2} ulps, log within {worstLog:F2}");
+        Assert.Equal(float.PositiveInfinity, (float)Vec.ExpDouble(System.Runtime.Intrinsics.Vector256.Create(1000.0))[0]);
+        Assert.Equal(0f, (float)Vec.ExpDouble(System.Runtime.Intrinsics.Vector256.Create(-1000.0))[0]);
+        Assert.True(double.IsNaN(Vec.ExpDouble(System.Runtime.Intrinsics.Vector256.Create(double.NaN))[0]));
+        Assert.Equal(double.PositiveInfinity, Vec.LogDouble(System.Runtime.Intrinsics.Vector256.Create(double.PositiveInfinity))[0]);
+        Assert.True(double.IsNaN(Vec.LogDouble(System.Runtime.Intrinsics.Vector256.Create(double.NaN))[0]));
     }
 
     [Fact]

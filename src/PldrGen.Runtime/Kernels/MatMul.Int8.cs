@@ -19,55 +19,81 @@ static unsafe partial class MatMul
     const int Block = WeightMatrix.Int8Block, Int8TileRows = 4;
 
     [ThreadStatic] static byte[]? t_quantized; // the calling thread's quantised activations and their scales
+    [ThreadStatic] static byte[]? t_flipped; // the calling thread's quantised activations + 128, for AVX-VNNI tiles
 
-    /// <summary>Quantises the job's rows × k activations into the calling thread's scratch: [rows, blocks·32] bytes
-    /// (<see cref="Job.XQ"/>), then [rows, blocks] scales (<see cref="Job.XScales"/>).</summary>
-    static void QuantizeActivations(ref Job job, int k)
+    /// <summary>
+    /// Quantises the job's rows × k activations into the calling thread's scratch: [rows, blocks·32] bytes
+    /// (<see cref="Job.XQ"/>), [rows, blocks] scales (<see cref="Job.XScales"/>) and, with <paramref name="flip"/>,
+    /// the same bytes + 128 for the AVX-VNNI tiles (<see cref="Job.XU"/>), written in the same pass. Rows are split
+    /// across the workers when there are many (the metric learner's 896): each row's bytes are its own either way.
+    /// </summary>
+    static void QuantizeActivations(Job* job, bool flip)
     {
-        int rows = job.Rows, blocks = job.Blocks;
-        float* x = job.X;
+        int rows = job->Rows, blocks = job->Blocks;
         long bytes = (long)rows * blocks * Block, length = bytes + (long)rows * blocks * sizeof(float) + 64;
-        if (length > Array.MaxLength) throw new PldrException($"{rows} rows of {k} activations are too many to quantise at once");
+        if (length > Array.MaxLength) throw new PldrException($"{rows} rows of {job->In} activations are too many to quantise at once");
         if (t_quantized is null || t_quantized.Length < length) t_quantized = GC.AllocateArray<byte>((int)length, pinned: true);
         byte* start = (byte*)Unsafe.AsPointer(ref t_quantized[0]);
-        sbyte* values = (sbyte*)(start + (64 - (nint)start % 64) % 64);
-        float* scales = (float*)(values + bytes);
+        job->XQ = (sbyte*)(start + (64 - (nint)start % 64) % 64);
+        job->XScales = (float*)(job->XQ + bytes);
+        job->XU = null;
+        if (flip)
+        {
+            if (t_flipped is null || t_flipped.Length < bytes) t_flipped = GC.AllocateArray<byte>((int)bytes, pinned: true);
+            job->XU = (byte*)Unsafe.AsPointer(ref t_flipped[0]);
+        }
+        if ((long)rows * blocks < 256) QuantizeRows(job, 0, rows); // not worth waking the workers
+        else CpuWorkers.Shared.For(rows, 1, &QuantizeRows, job);
+    }
+
+    static void QuantizeRows(void* state, int first, int end)
+    {
+        var job = (Job*)state;
+        int k = job->In, blocks = job->Blocks;
         float* padded = stackalloc float[Block];
-        for (int r = 0; r < rows; r++)
+        for (int r = first; r < end; r++)
             for (int b = 0; b < blocks; b++)
             {
-                float* source = x + (long)r * k + b * Block;
+                float* source = job->X + (long)r * k + b * Block;
                 int valid = Math.Min(Block, k - b * Block);
                 if (valid < Block) // the last block of a row, padded with zeros
                 {
                     for (int i = 0; i < Block; i++) padded[i] = i < valid ? source[i] : 0;
                     source = padded;
                 }
-                scales[(long)r * blocks + b] = QuantizeBlock(source, values + ((long)r * blocks + b) * Block);
+                long at = (long)r * blocks + b;
+                job->XScales[at] = QuantizeBlock(source, job->XQ + at * Block, job->XU is null ? null : job->XU + at * Block);
             }
-        job.XQ = values;
-        job.XScales = scales;
     }
 
-    /// <summary>32 floats to round(x / d), d = max|x| / 127; returns d.</summary>
-    static float QuantizeBlock(float* x, sbyte* q)
+    /// <summary>32 floats to round(x / d), d = max|x| / 127, and (where <paramref name="flipped"/> is given) the same
+    /// bytes with the sign bit flipped; returns d.</summary>
+    static float QuantizeBlock(float* x, sbyte* q, byte* flipped)
     {
         var v0 = Vector256.Load(x); var v1 = Vector256.Load(x + 8); var v2 = Vector256.Load(x + 16); var v3 = Vector256.Load(x + 24);
         var max = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
-        float amax = 0;
-        for (int i = 0; i < Vector256<float>.Count; i++) amax = MathF.Max(amax, max[i]);
+        var half = Vector128.Max(max.GetLower(), max.GetUpper());
+        half = Vector128.Max(half, Vector128.Shuffle(half, Vector128.Create(2, 3, 0, 1)));
+        float amax = MathF.Max(half.ToScalar(), half.GetElement(1));
         float d = amax / 127, inverse = amax == 0 ? 0 : 127 / amax;
         var scale = Vector256.Create(inverse);
-        Narrow(Vector256.Round(v0 * scale), Vector256.Round(v1 * scale), q);
-        Narrow(Vector256.Round(v2 * scale), Vector256.Round(v3 * scale), q + 16);
+        var low = Narrow(Vector256.Round(v0 * scale), Vector256.Round(v1 * scale));
+        var high = Narrow(Vector256.Round(v2 * scale), Vector256.Round(v3 * scale));
+        low.Store(q);
+        high.Store(q + 16);
+        if (flipped is not null)
+        {
+            (low.AsByte() ^ Vector128.Create((byte)0x80)).Store(flipped);
+            (high.AsByte() ^ Vector128.Create((byte)0x80)).Store(flipped + 16);
+        }
         return d;
     }
 
-    /// <summary>16 whole floats in [−127, 127] stored as bytes.</summary>
-    static void Narrow(Vector256<float> a, Vector256<float> b, sbyte* q)
+    /// <summary>16 whole floats in [−127, 127] as bytes.</summary>
+    static Vector128<sbyte> Narrow(Vector256<float> a, Vector256<float> b)
     {
         var shorts = Vector256.Narrow(Vector256.ConvertToInt32(a), Vector256.ConvertToInt32(b));
-        Vector128.Narrow(shorts.GetLower(), shorts.GetUpper()).Store(q);
+        return Vector128.Narrow(shorts.GetLower(), shorts.GetUpper());
     }
 
     /// <summary>Panel p of an int8 matrix for input rows [first, last): tiles of 4 rows, then single rows.</summary>
@@ -190,7 +216,7 @@ static unsafe partial class MatMul
 
     /// <summary>
     /// <see cref="Int8Tile{TDot}"/> with AVX-VNNI: vpdpbusd multiplies unsigned by signed bytes and sums 4 products into
-    /// int32 without saturating, so x + 128 (x's sign bit flipped, once per product by <see cref="Flip"/>) goes in
+    /// int32 without saturating, so x + 128 (x's sign bit flipped, once per product by <see cref="QuantizeActivations"/>) goes in
     /// unchanged and 128·Σw of the block comes off afterwards: one instruction per 8 outputs × 4 inputs × 1 row, and a
     /// broadcast straight from memory per 4 inputs × 1 row. The block sums are exact, as on every path.
     /// </summary>
@@ -233,20 +259,6 @@ static unsafe partial class MatMul
         }
         f00.Store(y); f01.Store(y + 8); f10.Store(y + 16); f11.Store(y + 24);
         f20.Store(y + 32); f21.Store(y + 40); f30.Store(y + 48); f31.Store(y + 56);
-    }
-
-    [ThreadStatic] static byte[]? t_flipped; // the calling thread's quantised activations + 128, for AVX-VNNI tiles
-
-    /// <summary>The job's quantised activations with each byte's sign bit flipped (x + 128 as unsigned), into the
-    /// calling thread's scratch: once per product instead of once per row, tile and panel.</summary>
-    static byte* Flip(Job* job)
-    {
-        long bytes = (long)job->Rows * job->Blocks * Block; // QuantizeActivations already bounded this
-        if (t_flipped is null || t_flipped.Length < bytes) t_flipped = GC.AllocateArray<byte>((int)bytes, pinned: true);
-        byte* flipped = (byte*)Unsafe.AsPointer(ref t_flipped[0]), from = (byte*)job->XQ;
-        var signs = Vector256.Create((byte)0x80);
-        for (long i = 0; i < bytes; i += Vector256<byte>.Count) (Vector256.Load(from + i) ^ signs).Store(flipped + i);
-        return flipped;
     }
 
     /// <summary>The same row without AVX2 (older x64, Arm): integer block sums in plain loops.</summary>

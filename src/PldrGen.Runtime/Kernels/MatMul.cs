@@ -20,7 +20,7 @@ static unsafe partial class MatMul
         public float* X, Bias, Y;
         public float* W; public ushort* W16; public sbyte* WInt8; public float* Scales;
         public sbyte* XQ; public float* XScales; public int* BlockSums; // int8: the quantised input rows, Σw per block
-        public byte* XU; // int8 with AVX-VNNI tiles: the quantised rows + 128 (MatMul.Int8.cs, Flip)
+        public byte* XU; // int8 with AVX-VNNI tiles: the quantised rows + 128 (MatMul.Int8.cs, QuantizeActivations)
         public int Rows, In, Out, Blocks;
         public long PanelSize;
         public bool RowByRow, Half; // Half: W16 holds IEEE halves, else bfloat16
@@ -44,11 +44,7 @@ static unsafe partial class MatMul
         fixed (float* px = x, pb = bias, py = y)
         {
             var job = NewJob(px, pb, py, rows, w, rowByRow, int8);
-            if (w.Precision == WeightPrecision.Int8)
-            {
-                QuantizeActivations(ref job, w.Cols);
-                if (job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows) job.XU = Flip(&job); // the VNNI tiles' operand
-            }
+            if (w.Precision == WeightPrecision.Int8) QuantizeActivations(&job, flip: job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows);
             if (rows > 1 && !rowByRow)
             {
                 Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs

@@ -44,6 +44,8 @@ static unsafe partial class MatMul
             var up = NewJob(px, pb2, null, rows, w2, rowByRow: false, int8: null);
             Gemm(&gate, w1.Panels, &up);
         }
+        GC.KeepAlive(w1); // the kernels held raw pointers into their native panels
+        GC.KeepAlive(w2);
     }
 
     /// <summary>Whether <see cref="GatedLinear"/> takes these products.</summary>

@@ -45,15 +45,11 @@ static unsafe partial class MatMul
         {
             var job = NewJob(px, pb, py, rows, w, rowByRow, int8);
             if (w.Precision == WeightPrecision.Int8) QuantizeActivations(&job, flip: job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows);
-            if (rows > 1 && !rowByRow)
-            {
-                Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs
-                return;
-            }
-            long work = (long)rows * w.Rows * w.Cols;
-            if (work < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
+            if (rows > 1 && !rowByRow) Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs
+            else if ((long)rows * w.Rows * w.Cols < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
             else CpuWorkers.Shared.For(w.Panels, 1, &Panels, &job);
         }
+        GC.KeepAlive(w); // the kernels held raw pointers into its native panels
     }
 
     /// <summary>A product's pointers and sizes; the int8 kernel is the best this CPU has unless <paramref name="int8"/> says.</summary>

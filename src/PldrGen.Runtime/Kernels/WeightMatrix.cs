@@ -33,13 +33,9 @@ public sealed unsafe class WeightMatrix
     internal const int PanelWidth = 16;
     /// <summary>Inputs per int8 scale (and per activation scale).</summary>
     internal const int Int8Block = 32;
-    const int Alignment = 64;
-    readonly float[]? _float32;
-    readonly ushort[]? _bits16; // bfloat16 or IEEE half
-    readonly sbyte[]? _int8;
+    readonly PanelMemory _panels;
     readonly float[]? _scales; // int8: [panel, block, 16]
     readonly int[]? _blockSums; // int8: Σ of each row's 32 weights of a block, [panel, block, 16], for AVX-VNNI tiles
-    readonly int _offset; // elements from the array start to the first 64-byte-aligned element
 
     public int Rows { get; }
     public int Cols { get; }
@@ -56,29 +52,13 @@ public sealed unsafe class WeightMatrix
         Rows = rows;
         Cols = cols;
         Precision = precision;
-        int size = ElementSize(precision);
-        long length = Panels * PanelSize + Alignment / size;
-        if (length > Array.MaxLength) throw new PldrException($"a [{rows}, {cols}] weight matrix is too large for one array");
-        switch (precision)
+        _panels = new PanelMemory(Panels * PanelSize * ElementSize(precision));
+        if (precision == WeightPrecision.Int8)
         {
-            case WeightPrecision.Float32:
-                _float32 = GC.AllocateArray<float>((int)length, pinned: true);
-                _offset = AlignedOffset(ref Unsafe.As<float, byte>(ref _float32[0]), size);
-                break;
-            case WeightPrecision.BFloat16 or WeightPrecision.Float16:
-                _bits16 = GC.AllocateArray<ushort>((int)length, pinned: true);
-                _offset = AlignedOffset(ref Unsafe.As<ushort, byte>(ref _bits16[0]), size);
-                break;
-            default:
-                _int8 = GC.AllocateArray<sbyte>((int)length, pinned: true);
-                _offset = AlignedOffset(ref Unsafe.As<sbyte, byte>(ref _int8[0]), size);
-                _scales = GC.AllocateArray<float>(Panels * Blocks * PanelWidth, pinned: true);
-                _blockSums = GC.AllocateArray<int>(_scales.Length, pinned: true);
-                break;
+            _scales = GC.AllocateArray<float>(Panels * Blocks * PanelWidth, pinned: true);
+            _blockSums = GC.AllocateArray<int>(_scales.Length, pinned: true);
         }
     }
-
-    static int AlignedOffset(ref byte first, int size) => (int)((Alignment - (nint)Unsafe.AsPointer(ref first) % Alignment) % Alignment / size);
 
     /// <summary>Where element (r, c) lives, counted from the first panel.</summary>
     long Index(int r, int c) => r / PanelWidth * PanelSize + Precision switch
@@ -122,17 +102,17 @@ public sealed unsafe class WeightMatrix
                 PackInt8Row(r, row);
                 continue;
             }
-            long at = _offset + Index(r, 0);
+            long at = Index(r, 0);
             switch (Precision)
             {
                 case WeightPrecision.Float32:
-                    for (int c = 0; c < Cols; c++, at += PanelWidth) _float32![at] = row[c];
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) Float32Pointer[at] = row[c];
                     break;
                 case WeightPrecision.BFloat16:
-                    for (int c = 0; c < Cols; c++, at += PanelWidth) _bits16![at] = Checkpoints.BFloat16.FromFloat(row[c]);
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) Bits16Pointer[at] = Checkpoints.BFloat16.FromFloat(row[c]);
                     break;
                 default:
-                    for (int c = 0; c < Cols; c++, at += PanelWidth) _bits16![at] = ToHalfBits(row[c], r, c);
+                    for (int c = 0; c < Cols; c++, at += PanelWidth) Bits16Pointer[at] = ToHalfBits(row[c], r, c);
                     break;
             }
         }
@@ -159,7 +139,7 @@ public sealed unsafe class WeightMatrix
             for (int i = 0; i < block.Length; i++)
             {
                 var q = scale == 0 ? (sbyte)0 : (sbyte)Math.Clamp(MathF.Round(block[i] / scale), -127, 127);
-                _int8![_offset + Index(r, b * Int8Block + i)] = q;
+                Int8Pointer[Index(r, b * Int8Block + i)] = q;
                 sum += q;
             }
             _blockSums![ScaleIndex(r, b)] = sum;
@@ -173,10 +153,10 @@ public sealed unsafe class WeightMatrix
         var m = new WeightMatrix(rows, cols, WeightPrecision.BFloat16);
         for (int r = 0; r < rows; r++)
         {
-            long at = m._offset + m.Index(r, 0);
+            long at = m.Index(r, 0);
             foreach (ushort b in bits.Slice(r * cols, cols))
             {
-                m._bits16![at] = b;
+                m.Bits16Pointer[at] = b;
                 at += PanelWidth;
             }
         }
@@ -189,22 +169,22 @@ public sealed unsafe class WeightMatrix
     }
 
     /// <summary>Panel 0 of a float32 matrix; panel p starts p·<see cref="PanelSize"/> elements later.</summary>
-    internal float* Float32Pointer => (float*)Unsafe.AsPointer(ref _float32![_offset]);
+    internal float* Float32Pointer => (float*)_panels.Pointer;
 
     /// <summary>Panel 0 of a bfloat16 or float16 matrix.</summary>
-    internal ushort* Bits16Pointer => (ushort*)Unsafe.AsPointer(ref _bits16![_offset]);
+    internal ushort* Bits16Pointer => (ushort*)_panels.Pointer;
 
     /// <summary>Element (r, c) as float32.</summary>
     public float this[int r, int c] => Precision switch
     {
-        WeightPrecision.Float32 => _float32![_offset + Index(r, c)],
-        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(_bits16![_offset + Index(r, c)]),
-        WeightPrecision.Float16 => (float)BitConverter.UInt16BitsToHalf(_bits16![_offset + Index(r, c)]),
-        _ => _int8![_offset + Index(r, c)] * _scales![ScaleIndex(r, c / Int8Block)],
+        WeightPrecision.Float32 => Float32Pointer[Index(r, c)],
+        WeightPrecision.BFloat16 => Checkpoints.BFloat16.ToFloat(Bits16Pointer[Index(r, c)]),
+        WeightPrecision.Float16 => (float)BitConverter.UInt16BitsToHalf(Bits16Pointer[Index(r, c)]),
+        _ => Int8Pointer[Index(r, c)] * _scales![ScaleIndex(r, c / Int8Block)],
     };
 
     /// <summary>Panel 0 of an int8 matrix.</summary>
-    internal sbyte* Int8Pointer => (sbyte*)Unsafe.AsPointer(ref _int8![_offset]);
+    internal sbyte* Int8Pointer => (sbyte*)_panels.Pointer;
 
     /// <summary>The int8 scales: per panel, per block, one per output (16).</summary>
     internal float* ScalesPointer => (float*)Unsafe.AsPointer(ref _scales![0]);

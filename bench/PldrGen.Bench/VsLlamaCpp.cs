@@ -1,10 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics.Tensors;
+using System.Reflection;
+using System.Text.Json;
 using LLama;
 using LLama.Common;
 using LLama.Native;
 using PldrGen.Models;
+using PldrGen.Runtime;
 using PldrGen.Runtime.Kernels;
 
 namespace PldrGen.Bench;
@@ -12,10 +15,13 @@ namespace PldrGen.Bench;
 /// <summary>
 /// PldrGen beside llama.cpp (LLamaSharp 0.30.0, CPU backend) on models of the same size: PldrGen's 110M shape with
 /// seeded random weights, and a LLaMA GGUF of the same width, depth, heads, n_ff and vocabulary written by
-/// <c>bench/make_llama_gguf.py</c> in F32, F16 and Q8_0. Every measurement is a fresh process (as a user's
-/// <c>pldr generate</c> is): a greedy prefill of 128 or 512 random tokens, then 64 decode steps, and the process's
-/// peak resident memory. Both engines run with the same thread count, interleaved round by round; the table shows
-/// medians and PldrGen ÷ llama.cpp.
+/// <c>bench/make_llama_gguf.py</c> in F32, F16 and Q8_0. Every measurement is a fresh process, as a user's run is:
+/// PldrGen's is the <c>pldr</c> program itself (its JIT build, what <c>dotnet run</c> and the .NET tool give),
+/// <c>pldr generate --stats</c> on 128 or 512 random tokens with 64 greedy decode steps after the prompt's token;
+/// llama.cpp's is a child of this bench doing the same through LLamaSharp. Both warm up after load as llama.cpp's own
+/// tools do (pldr by default; the llama.cpp child with an 8-token batch and one step, then a cleared memory). Both
+/// engines run with the same thread count, interleaved round by round; the table shows medians, PldrGen ÷ llama.cpp
+/// and each process's peak resident memory.
 /// </summary>
 static class VsLlamaCpp
 {
@@ -46,8 +52,8 @@ static class VsLlamaCpp
                 foreach (var gguf in GgufTypes)
                 {
                     foreach (var (_, pldr, _) in Precisions.Where(p => p.Gguf == gguf))
-                        Record(results, $"pldr {pldr} {prompt}", Child("pldr", checkpoint, pldr, prompt, threads));
-                    Record(results, $"llama {gguf} {prompt}", Child("llama", Path.Combine(work, $"llama-110m-{gguf}.gguf"), gguf, prompt, threads));
+                        Record(results, $"pldr {pldr} {prompt}", PldrGenerate(checkpoint, pldr, prompt, threads));
+                    Record(results, $"llama {gguf} {prompt}", LlamaChild(Path.Combine(work, $"llama-110m-{gguf}.gguf"), prompt, threads));
                 }
             Console.Error.WriteLine($"round {round + 1} done");
         }
@@ -74,27 +80,51 @@ static class VsLlamaCpp
         return 0;
     }
 
-    /// <summary>One measurement in a child process: `vs-llama-child ENGINE MODEL PRECISION PROMPT THREADS`.</summary>
-    public static int RunChild(string[] args)
+    /// <summary>The same random prompt for both engines (ids clear of the special tokens).</summary>
+    static int[] Prompt(int length)
     {
-        string engine = args[0], model = args[1], precision = args[2];
-        int promptLength = int.Parse(args[3], CultureInfo.InvariantCulture), threads = int.Parse(args[4], CultureInfo.InvariantCulture);
         var random = new Random(42);
-        var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(4, 4096)).ToArray();
-        var (prefillMs, decodeMs) = engine == "pldr" ? TimePldr(model, precision, prompt) : TimeLlama(model, prompt, threads);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {promptLength / (prefillMs / 1e3):F3} {DecodeTokens / (decodeMs / 1e3):F3} {PeakResidentMiB():F1}"));
-        return 0;
+        return [.. Enumerable.Range(0, length).Select(_ => random.Next(4, 4096))];
     }
 
-    static (double, double) TimePldr(string checkpoint, string precision, int[] prompt)
+    /// <summary>
+    /// One <c>pldr generate --stats</c> run of the program this bench was built beside; its JSON line gives the
+    /// figures. One token more than the decode steps: pldr counts the prompt's own token as generated.
+    /// </summary>
+    static Result PldrGenerate(string checkpoint, string precision, int promptLength, int threads)
     {
-        var model = PldrV51_110M.Load(checkpoint, WeightPrecisionNames.Parse(precision));
-        var clock = Stopwatch.StartNew();
-        var logits = model.Prefill(prompt);
-        double prefill = clock.Elapsed.TotalMilliseconds;
-        clock.Restart();
-        for (int i = 0; i < DecodeTokens; i++) logits = model.Decode(TensorPrimitives.IndexOfMax(logits));
-        return (prefill, clock.Elapsed.TotalMilliseconds);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in (string[])[PldrProgram, "generate", "--model", checkpoint, "--tokens", string.Join(',', Prompt(promptLength)), "--greedy",
+            "--ignore-eos", "--max-new-tokens", (DecodeTokens + 1).ToString(CultureInfo.InvariantCulture), "--weights", precision,
+            "--threads", threads.ToString(CultureInfo.InvariantCulture), "--stats"])
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        string stderr = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        _ = stdout.Result;
+        string last = stderr.TrimEnd().Split('\n')[^1];
+        if (process.ExitCode != 0 || !last.StartsWith('{'))
+            throw new InvalidOperationException($"pldr {precision} {promptLength}: exit {process.ExitCode}: {stderr[^Math.Min(2000, stderr.Length)..]}");
+        using var stats = JsonDocument.Parse(last);
+        var root = stats.RootElement;
+        if (root.GetProperty("decode_tokens").GetInt32() != DecodeTokens) throw new InvalidOperationException($"pldr {precision} {promptLength}: {last}");
+        return new(root.GetProperty("prefill_tokens_per_second").GetDouble(), root.GetProperty("decode_tokens_per_second").GetDouble(),
+            root.GetProperty("peak_memory_mib").GetDouble());
+    }
+
+    /// <summary>The pldr program's JIT build, recorded at build time (PldrGen.Bench.csproj).</summary>
+    static string PldrProgram => typeof(VsLlamaCpp).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "PldrProgram").Value!;
+
+    /// <summary>One llama.cpp measurement in a child process: `vs-llama-child GGUF PROMPT THREADS`.</summary>
+    public static int RunChild(string[] args)
+    {
+        string model = args[0];
+        int promptLength = int.Parse(args[1], CultureInfo.InvariantCulture), threads = int.Parse(args[2], CultureInfo.InvariantCulture);
+        var (prefillMs, decodeMs) = TimeLlama(model, Prompt(promptLength), threads);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {promptLength / (prefillMs / 1e3):F3} {DecodeTokens / (decodeMs / 1e3):F3} {PeakResidentMiB():F1}"));
+        return 0;
     }
 
     static (double, double) TimeLlama(string gguf, int[] prompt, int threads)
@@ -106,6 +136,7 @@ static class VsLlamaCpp
         using var weights = LLamaWeights.LoadFromFile(parameters);
         using var context = weights.CreateContext(parameters);
         var batch = new LLamaBatch();
+        WarmUp(context, batch);
         for (int i = 0; i < prompt.Length; i++) batch.Add(prompt[i], i, LLamaSeqId.Zero, i == prompt.Length - 1);
         var clock = Stopwatch.StartNew();
         Check(context.Decode(batch));
@@ -122,14 +153,26 @@ static class VsLlamaCpp
         return (prefill, clock.Elapsed.TotalMilliseconds);
     }
 
+    /// <summary>pldr's warm-up for llama.cpp: an 8-token batch and one step, then the memory cleared (as llama.cpp's tools warm up).</summary>
+    static void WarmUp(LLamaContext context, LLamaBatch batch)
+    {
+        for (int i = 0; i < ModelWarmUp.PrefillTokens; i++) batch.Add(i, i, LLamaSeqId.Zero, i == ModelWarmUp.PrefillTokens - 1);
+        Check(context.Decode(batch));
+        batch.Clear();
+        batch.Add(0, ModelWarmUp.PrefillTokens, LLamaSeqId.Zero, true);
+        Check(context.Decode(batch));
+        batch.Clear();
+        context.NativeHandle.MemoryClear();
+    }
+
     internal static void Check(DecodeResult result)
     {
         if (result != DecodeResult.Ok) throw new InvalidOperationException($"llama.cpp decode returned {result}");
     }
 
-    static Result Child(string engine, string model, string precision, int prompt, int threads)
+    static Result LlamaChild(string gguf, int prompt, int threads)
     {
-        var f = ChildResult($"{engine} {precision} {prompt}", "vs-llama-child", engine, model, precision, prompt.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
+        var f = ChildResult($"llama {Path.GetFileName(gguf)} {prompt}", "vs-llama-child", gguf, prompt.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
         return new(f[0], f[1], f[2]);
     }
 
@@ -139,7 +182,7 @@ static class VsLlamaCpp
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(typeof(VsLlamaCpp).Assembly.Location);
         foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_TC_QuickJitForLoops"] = "0"; // what the pldr program is built with
+        start.Environment["DOTNET_TieredCompilation"] = "0"; // as the pldr program runs (PldrGen.Cli.csproj)
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

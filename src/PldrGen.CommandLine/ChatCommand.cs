@@ -32,6 +32,7 @@ static class ChatCommand
             var pldr = run.Load(result, info, directory, stderr);
             try
             {
+                run.WarmUp(result, pldr);
                 var session = new Session(pldr, tokenizer, new Sampler(sampling, info.Config.VocabSize), new TextOutput(stdout), stderr,
                     result.GetValue(run.MaxNewTokens), result.GetValue(run.IgnoreEos));
                 if (!Console.IsInputRedirected)

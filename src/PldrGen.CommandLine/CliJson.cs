@@ -13,6 +13,6 @@ partial class CliJson : JsonSerializerContext;
 
 /// <summary>What <c>--stats</c> prints as the last line on stderr.</summary>
 sealed record RunStats(
-    string Model, string Device, string CacheMode, double LoadMs,
+    string Model, string Device, string CacheMode, double LoadMs, double WarmupMs,
     int PrefillTokens, double PrefillMs, double PrefillTokensPerSecond,
-    int DecodeTokens, double DecodeMs, double DecodeTokensPerSecond, int GeneratedTokens);
+    int DecodeTokens, double DecodeMs, double DecodeTokensPerSecond, int GeneratedTokens, double PeakMemoryMib);

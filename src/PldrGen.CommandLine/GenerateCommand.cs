@@ -43,6 +43,7 @@ static class GenerateCommand
             var load = loadClock.Elapsed;
             try
             {
+                var warmUp = run.WarmUp(result, pldr);
                 pldr.UseKvCache = !result.GetValue(noKvCache);
                 pldr.UseGCache = !result.GetValue(noGCache);
                 if (injected is not null) pldr.InjectGCache(injected);
@@ -61,7 +62,7 @@ static class GenerateCommand
                 if (generated.Cancelled) stderr.WriteLine($"pldr: stopped by Ctrl-C after {generated.Tokens.Count} tokens");
 
                 if (dumpFile is not null) Dump(dumpFile, info, generated, options.PrefillLogits!);
-                RunReport.Write(stderr, result.GetValue(stats), info, pldr, result.GetValue(run.Device)!, injected is not null, load, prompt, generated);
+                RunReport.Write(stderr, result.GetValue(stats), info, pldr, result.GetValue(run.Device)!, injected is not null, load, warmUp, prompt, generated);
                 return generated.Cancelled ? PldrCli.InterruptedExitCode : 0;
             }
             finally

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using PldrGen.Runtime;
 using PldrGen.Runtime.Generation;
 using PldrGen.Runtime.Kernels;
@@ -29,12 +30,13 @@ sealed class RunOptions
     };
 
     public Option<string> Progress { get; } = ProgressOption.Create();
+    public Option<bool> NoWarmUp { get; } = new("--no-warmup") { Description = "Skip the warm-up pass at load (a short prefill and decode step that compiles the kernels before the prompt)" };
 
     public RunOptions() => Weights.AcceptOnlyFromAmong([Stored, .. WeightPrecisionNames.All]);
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { MaxNewTokens, Greedy, Temperature, TopK, TopP, Seed, IgnoreEos, Threads, Weights, Device, Progress })
+        foreach (var option in new Option[] { MaxNewTokens, Greedy, Temperature, TopK, TopP, Seed, IgnoreEos, Threads, Weights, Device, Progress, NoWarmUp })
             command.Add(option);
     }
 
@@ -67,6 +69,15 @@ sealed class RunOptions
         if (device != PldrDevices.Cpu) return PldrDevices.Find(device)!(info, directory);
         using var progress = ProgressOption.Start(result, Progress, stderr, "loading " + Path.Combine(directory, "model.safetensors"));
         return info.Load(directory, Precision(result), progress);
+    }
+
+    /// <summary>The warm-up pass (<see cref="ModelWarmUp"/>) unless --no-warmup; returns how long it took.</summary>
+    public TimeSpan WarmUp(ParseResult result, IPldrModel model)
+    {
+        if (result.GetValue(NoWarmUp)) return TimeSpan.Zero;
+        long start = Stopwatch.GetTimestamp();
+        model.WarmUp();
+        return Stopwatch.GetElapsedTime(start);
     }
 
     WeightPrecision? Precision(ParseResult result) => result.GetValue(Weights) is { } name && name != Stored ? WeightPrecisionNames.Parse(name) : null;

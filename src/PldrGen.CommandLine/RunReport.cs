@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using PldrGen.Runtime;
@@ -10,20 +11,28 @@ namespace PldrGen.CommandLine;
 static class RunReport
 {
     public static void Write(TextWriter stderr, bool json, PldrModelInfo info, IPldrModel model, string device, bool injectedGCache,
-        TimeSpan load, int[] prompt, GenerationResult run)
+        TimeSpan load, TimeSpan warmUp, int[] prompt, GenerationResult run)
     {
+        double peakMiB = PeakMemoryMiB();
         if (json)
         {
-            var stats = new RunStats(info.Name, device, CacheMode(model, injectedGCache), Ms(load),
+            var stats = new RunStats(info.Name, device, CacheMode(model, injectedGCache), Ms(load), Ms(warmUp),
                 prompt.Length, Ms(run.PrefillTime), PerSecond(prompt.Length, run.PrefillTime),
-                run.DecodeSteps, Ms(run.DecodeTime), PerSecond(run.DecodeSteps, run.DecodeTime), run.Tokens.Count);
+                run.DecodeSteps, Ms(run.DecodeTime), PerSecond(run.DecodeSteps, run.DecodeTime), run.Tokens.Count, peakMiB);
             stderr.WriteLine(JsonSerializer.Serialize(stats, CliJson.Default.RunStats));
             return;
         }
         string threads = device == PldrDevices.Cpu ? $", {CpuThreads.Count} thread{(CpuThreads.Count == 1 ? "" : "s")}" : "";
         stderr.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"pldr: load {Duration(load)} | prefill {prompt.Length} tokens in {Duration(run.PrefillTime)} ({PerSecond(prompt.Length, run.PrefillTime):N0} tok/s) | " +
-            $"decode {run.DecodeSteps} tokens in {Duration(run.DecodeTime)} ({PerSecond(run.DecodeSteps, run.DecodeTime):N0} tok/s) | {info.Name} on {device}{threads}"));
+            $"pldr: load {Duration(load)}{(warmUp > TimeSpan.Zero ? $" + warm-up {Duration(warmUp)}" : "")} | prefill {prompt.Length} tokens in {Duration(run.PrefillTime)} ({PerSecond(prompt.Length, run.PrefillTime):N0} tok/s) | " +
+            $"decode {run.DecodeSteps} tokens in {Duration(run.DecodeTime)} ({PerSecond(run.DecodeSteps, run.DecodeTime):N0} tok/s) | {info.Name} on {device}{threads} | peak memory {peakMiB:0} MiB"));
+    }
+
+    /// <summary>The process's peak resident memory so far (VmHWM on Linux), in MiB.</summary>
+    static double PeakMemoryMiB()
+    {
+        using var self = Process.GetCurrentProcess();
+        return Math.Round(self.PeakWorkingSet64 / (1024.0 * 1024), 1);
     }
 
     static string Duration(TimeSpan t) => t.TotalSeconds >= 1

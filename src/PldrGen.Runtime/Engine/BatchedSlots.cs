@@ -42,6 +42,9 @@ public abstract class BatchedSlots : IDisposable
     /// <summary>The slot models, each running one sequence (prefill, G-cache) over the shared weights.</summary>
     public IReadOnlyList<IPldrModel> Models => _models;
 
+    /// <summary>Each slot model's sequence, by slot.</summary>
+    protected IReadOnlyList<SequenceState> Sequences => _sequences;
+
     /// <summary>Bytes of run state each slot adds (its KV rows, A/G-cache, tokens and its share of the step buffers).</summary>
     public abstract long BytesPerSlot { get; }
 

@@ -14,10 +14,8 @@ namespace PldrGen.Runtime.Engine;
 /// </summary>
 sealed unsafe class CpuBatchDecode : BatchedSlots
 {
-    readonly CpuSequence[] _slotSequences;
     readonly List<CpuSequence> _rows = []; // during a step: the stepping slots' sequences, row by row
     readonly ModelWeights _weights;
-    readonly PldrConfig _config;
     readonly RopeTable _rope;
     readonly float _embeddingScale;
     readonly float[] _x, _x1, _q, _k, _v, _attention, _out, _gate, _up; // [rows, …] scratch
@@ -29,9 +27,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
     {
         var config = models[0].Info.Config;
         int maxRows = models.Length;
-        _slotSequences = sequences;
         _weights = weights;
-        _config = config;
         _rope = new RopeTable(config.MaxPositionEmbeddings, config.HeadDim, config.RopeTheta);
         _embeddingScale = MathF.Sqrt(config.HiddenSize);
         int d = config.HiddenSize, f = config.IntermediateSize;
@@ -53,15 +49,15 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         return new CpuBatchDecode(models, sequences, model.Weights);
     }
 
-    public override long BytesPerSlot => PldrEngine.StateBytesPerSlot(_config);
+    public override long BytesPerSlot => PldrEngine.StateBytesPerSlot(Info.Config);
 
     /// <summary>Appends tokens[b] to slot slots[b] and writes its logits to row b of <paramref name="logits"/> [rows, V].</summary>
     protected override void StepRows(ReadOnlySpan<int> slots, ReadOnlySpan<int> tokens, Span<float> logits)
     {
-        var c = _config;
+        var c = Info.Config;
         var w = _weights;
         _rows.Clear();
-        foreach (int slot in slots) _rows.Add(_slotSequences[slot]);
+        foreach (int slot in slots) _rows.Add((CpuSequence)Sequences[slot]);
         var sequences = _rows;
         int rows = slots.Length, d = c.HiddenSize, f = c.IntermediateSize, heads = c.NumAttentionHeads, dk = c.HeadDim;
         float eps = (float)c.LayerNormEps;
@@ -127,7 +123,8 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
     void Attention(IReadOnlyList<CpuSequence> sequences, int l, Span<float> output)
     {
         int rows = sequences.Count;
-        long layerCache = (long)l * _config.MaxPositionEmbeddings * _config.HiddenSize, layerG = (long)l * _config.NumAttentionHeads * _config.HeadDim * _config.HeadDim;
+        var config = Info.Config;
+        long layerCache = (long)l * config.MaxPositionEmbeddings * config.HiddenSize, layerG = (long)l * config.NumAttentionHeads * config.HeadDim * config.HeadDim;
         float** caches = stackalloc float*[3 * rows];
         int* visible = stackalloc int[rows];
         for (int b = 0; b < rows; b++)
@@ -142,7 +139,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             var job = new AttentionJob
             {
                 Q = q, Out = o, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
-                Heads = _config.NumAttentionHeads, HeadDim = _config.HeadDim, MaxPositions = _config.MaxPositionEmbeddings,
+                Heads = config.NumAttentionHeads, HeadDim = config.HeadDim, MaxPositions = config.MaxPositionEmbeddings,
             };
             CpuWorkers.Shared.For(rows * job.Heads, 1, &AttendRowHeads, &job);
         }

@@ -198,7 +198,7 @@ public sealed partial class PldrEngine : IDisposable
             if (_batch is not null) StepTogether();
             else
                 foreach (var slot in _slots)
-                    if (slot.Request is not null && !_prefilling.Contains(slot)) Step(slot);
+                    if (slot.Request is not null && slot.Prefilled) Step(slot);
         }
         FailAll(new ObjectDisposedException(nameof(PldrEngine)));
     }
@@ -304,7 +304,7 @@ public sealed partial class PldrEngine : IDisposable
         _stepping.Clear();
         foreach (var slot in _slots)
         {
-            if (slot.Request is null || _prefilling.Contains(slot)) continue;
+            if (slot.Request is null || !slot.Prefilled) continue;
             if (slot.Request.Cancelled)
             {
                 slot.Request.Sequence.Cancel();
@@ -426,5 +426,8 @@ public sealed partial class PldrEngine : IDisposable
         public bool Injected;      // the model holds an injected G-cache
         public int NextLayer;      // the prefill's next layer (NotBegun, 0..L−1, Done)
         public string? Capture;    // the group whose G this slot's prefill sets
+
+        /// <summary>Its request's first token is out (so it is no longer among the prefilling slots): it decodes.</summary>
+        public bool Prefilled => NextLayer == Done;
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -6,13 +7,13 @@ namespace PldrGen.Runtime.Generation;
 /// <summary>
 /// Finds where a running total crosses a target in the descending order of a vocabulary's values without sorting
 /// it: the values are bucketed by value (vectorised), only the bucket where the total crosses stays a candidate,
-/// and that repeats on the bucket's values until few remain, which are sorted. A call reads the vocabulary about
-/// four times and allocates nothing.
+/// and that repeats on the bucket's values until few remain, which are sorted. A level reads its values three
+/// times (range, histogram, the crossing bucket's values) and allocates nothing.
 /// </summary>
 sealed class DescendingSelection(int size)
 {
     const int Buckets = 1024, SortAtMost = 256;
-    readonly int[] _bucketOf = new int[size];      // [value] its bucket at the current level
+    static readonly int Lanes = Vector256<float>.Count;
     readonly float[] _values = new float[size];    // the crossing bucket's values, compacted
     readonly float[] _weights = new float[size];   // and their weights
     readonly int[] _count = new int[Buckets];
@@ -34,18 +35,8 @@ sealed class DescendingSelection(int size)
         {
             float high = TensorPrimitives.Max(values), low = TensorPrimitives.Min(values);
             if (!(high > low) || !float.IsFinite(high - low)) break; // all tied (or unbucketable): the sort walks them
-            var bucketOf = _bucketOf.AsSpan(0, values.Length);
-            BucketIndices(values, high, low, bucketOf);
-            Array.Clear(_count);
-            Array.Clear(_weight);
-            if (unit)
-                foreach (int b in bucketOf) _count[b]++;
-            else
-                for (int i = 0; i < bucketOf.Length; i++)
-                {
-                    _count[bucketOf[i]]++;
-                    _weight[bucketOf[i]] += weights[i];
-                }
+            var bucketing = new Bucketing(high, low);
+            Histogram(values, weights, bucketing);
             int crossing = -1;
             for (int b = 0; b < Buckets && crossing < 0; b++)
             {
@@ -55,14 +46,7 @@ sealed class DescendingSelection(int size)
                 else (above, anyAbove) = (above + weight, true);
             }
             if (crossing < 0) return low;
-            int kept = 0;
-            for (int i = 0; i < bucketOf.Length; i++)    // in place from the second level on: kept ≤ i
-            {
-                if (bucketOf[i] != crossing) continue;
-                _values[kept] = values[i];
-                if (!unit) _weights[kept] = weights[i];
-                kept++;
-            }
+            int kept = KeepBucket(values, weights, bucketing, crossing);
             values = _values.AsSpan(0, kept);
             weights = unit ? default : _weights.AsSpan(0, kept);
         }
@@ -70,19 +54,69 @@ sealed class DescendingSelection(int size)
     }
 
     /// <summary>bucket = ⌊(high − v)·(B−1)/(high − low)⌋: monotone in v (ties share one), the largest in bucket 0.</summary>
-    static void BucketIndices(ReadOnlySpan<float> values, float high, float low, Span<int> bucketOf)
+    readonly struct Bucketing(float high, float low)
     {
-        float scale = (float)Math.Min((Buckets - 1) / ((double)high - low), float.MaxValue);
-        var vHigh = Vector256.Create(high);
-        var vScale = Vector256.Create(scale);
-        var last = Vector256.Create((float)(Buckets - 1));
-        int i = 0;
-        for (; i + Vector256<float>.Count <= values.Length; i += Vector256<float>.Count)
+        readonly float _high = high, _scale = (float)Math.Min((Buckets - 1) / ((double)high - low), float.MaxValue);
+
+        public int Of(float value) => (int)Math.Min((_high - value) * _scale, Buckets - 1);
+
+        /// <summary>The buckets of eight values: the same float arithmetic as <see cref="Of(float)"/>, lane by lane.</summary>
+        public Vector256<int> Of(Vector256<float> values) =>
+            Vector256.ConvertToInt32(Vector256.Min((Vector256.Create(_high) - values) * Vector256.Create(_scale), Vector256.Create((float)(Buckets - 1))));
+    }
+
+    /// <summary>Counts and weighs each bucket's values, in the values' order (so each bucket's sum is the same every call).</summary>
+    unsafe void Histogram(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, Bucketing bucketing)
+    {
+        Array.Clear(_count);
+        Array.Clear(_weight);
+        int* buckets = stackalloc int[Lanes];
+        bool weighed = !weights.IsEmpty;
+        fixed (int* count = _count)
+        fixed (double* weightOf = _weight)
+        fixed (float* v = values, w = weights)
         {
-            var b = Vector256.Min((vHigh - Vector256.Create(values.Slice(i, Vector256<float>.Count))) * vScale, last);
-            Vector256.ConvertToInt32(b).CopyTo(bucketOf.Slice(i, Vector256<int>.Count));
+            int i = 0;
+            for (; Vector256.IsHardwareAccelerated && i + Lanes <= values.Length; i += Lanes)
+            {
+                bucketing.Of(Vector256.Load(v + i)).Store(buckets);
+                for (int j = 0; j < Lanes; j++) count[buckets[j]]++;
+                if (weighed)
+                    for (int j = 0; j < Lanes; j++) weightOf[buckets[j]] += w[i + j];
+            }
+            for (; i < values.Length; i++)
+            {
+                int b = bucketing.Of(v[i]);
+                count[b]++;
+                if (weighed) weightOf[b] += w[i];
+            }
         }
-        for (; i < values.Length; i++) bucketOf[i] = (int)Math.Min((high - values[i]) * scale, Buckets - 1);
+    }
+
+    /// <summary>
+    /// Copies the values (and weights) of bucket <paramref name="crossing"/> to the front of the candidate buffers, in
+    /// order; in place from the second level on, where the kept count never passes the position read.
+    /// </summary>
+    int KeepBucket(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, Bucketing bucketing, int crossing)
+    {
+        int kept = 0, i = 0;
+        var wanted = Vector256.Create(crossing);
+        for (; Vector256.IsHardwareAccelerated && i + Lanes <= values.Length; i += Lanes)
+        {
+            uint matches = Vector256.Equals(bucketing.Of(Vector256.Create(values.Slice(i, Lanes))), wanted).ExtractMostSignificantBits();
+            for (; matches != 0; matches &= matches - 1)
+                Keep(values, weights, i + BitOperations.TrailingZeroCount(matches), ref kept);
+        }
+        for (; i < values.Length; i++)
+            if (bucketing.Of(values[i]) == crossing) Keep(values, weights, i, ref kept);
+        return kept;
+    }
+
+    void Keep(ReadOnlySpan<float> values, ReadOnlySpan<float> weights, int index, ref int kept)
+    {
+        _values[kept] = values[index];
+        if (!weights.IsEmpty) _weights[kept] = weights[index];
+        kept++;
     }
 
     /// <summary>The smallest value above <paramref name="bound"/>: the last of those ranking above the candidates.</summary>

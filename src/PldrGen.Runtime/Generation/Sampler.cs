@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace PldrGen.Runtime.Generation;
 
@@ -51,14 +52,42 @@ public sealed class Sampler
         if (_options.IsGreedy) return TensorPrimitives.IndexOfMax(x);
         var p = Distribution(x, out float threshold, out double keptTotal);
         // u scaled to the kept tokens' total: the same draw as normalising their probabilities first
-        double u = _random.NextDouble() * keptTotal, cumulative = 0;
-        for (int i = 0; i < p.Length; i++)
+        int token = Walk(x, p, threshold, _random.NextDouble() * keptTotal);
+        return token >= 0 ? token : TensorPrimitives.IndexOfMax(p); // rounding left u above the total: take the likeliest
+    }
+
+    /// <summary>
+    /// The first token at which the running sum of the kept tokens' p, in vocabulary order, exceeds u; −1 if none.
+    /// A dropped token adds +0, which leaves a double sum exactly as it was, so eight tokens are masked at once and
+    /// only the additions stay one after another.
+    /// </summary>
+    static int Walk(ReadOnlySpan<float> x, ReadOnlySpan<float> p, float threshold, double u)
+    {
+        double cumulative = 0;
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var bound = Vector256.Create(threshold);
+            Span<float> kept = stackalloc float[Vector256<float>.Count];
+            for (; i + Vector256<float>.Count <= p.Length; i += Vector256<float>.Count)
+            {
+                var keep = Vector256.GreaterThanOrEqual(Vector256.Create(x.Slice(i, Vector256<float>.Count)), bound);
+                if (keep == Vector256<float>.Zero) continue;
+                (Vector256.Create(p.Slice(i, Vector256<float>.Count)) & keep).CopyTo(kept);
+                for (int j = 0; j < kept.Length; j++)
+                {
+                    cumulative += kept[j];
+                    if (u < cumulative) return i + j;
+                }
+            }
+        }
+        for (; i < p.Length; i++)
         {
             if (x[i] < threshold) continue;
             cumulative += p[i];
             if (u < cumulative) return i;
         }
-        return TensorPrimitives.IndexOfMax(p); // rounding left u above the total: take the likeliest
+        return -1;
     }
 
     /// <summary>The distribution the next draw uses (one-hot when greedy), without drawing: for tests.</summary>
@@ -76,21 +105,23 @@ public sealed class Sampler
         return probabilities;
     }
 
-    Span<float> Penalized(ReadOnlySpan<float> logits)
+    /// <summary>The logits after the penalties and the temperature: the model's own span when neither applies.</summary>
+    ReadOnlySpan<float> Penalized(ReadOnlySpan<float> logits)
     {
+        if (_penalties is null && (_options.IsGreedy || _options.Temperature == 1)) return logits;
         var x = _logits.AsSpan(0, logits.Length);
         logits.CopyTo(x);
         _penalties?.Apply(x);
+        if (!_options.IsGreedy && _options.Temperature != 1) TensorPrimitives.Divide(x, _options.Temperature, x);
         return x;
     }
 
     /// <summary>
-    /// Temperature, then the softmax p; top-p, top-k and min-p keep the tokens whose logit is ≥ the threshold (the
+    /// The softmax p of the tempered logits; top-p, top-k and min-p keep the tokens whose logit is ≥ the threshold (the
     /// authors' −1e10 for the rest, renormalised, is the same distribution): p, the threshold and the kept total.
     /// </summary>
-    Span<float> Distribution(Span<float> x, out float threshold, out double keptTotal)
+    Span<float> Distribution(ReadOnlySpan<float> x, out float threshold, out double keptTotal)
     {
-        if (_options.Temperature != 1) TensorPrimitives.Divide(x, _options.Temperature, x);
         var p = _probabilities.AsSpan(0, x.Length);
         SoftMax(x, p);
         threshold = float.NegativeInfinity;
@@ -101,11 +132,23 @@ public sealed class Sampler
         return p;
     }
 
-    /// <summary>Σ p over the tokens whose logit is ≥ threshold, in double (the float softmax sums to 1 only within its rounding).</summary>
+    /// <summary>
+    /// Σ p over the tokens whose logit is ≥ threshold, in double (the float softmax sums to 1 only within its rounding):
+    /// four partial sums, token i into sum i mod 4, one double lane each; a dropped token adds +0, which changes no sum.
+    /// </summary>
     static double Total(ReadOnlySpan<float> p, ReadOnlySpan<float> x, float threshold)
     {
-        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        var sums = Vector256<double>.Zero;
+        var bound = Vector256.Create(threshold);
         int i = 0;
+        for (; Vector256.IsHardwareAccelerated && i + Vector256<float>.Count <= p.Length; i += Vector256<float>.Count)
+        {
+            var keep = Vector256.GreaterThanOrEqual(Vector256.Create(x.Slice(i, Vector256<float>.Count)), bound);
+            var (first, second) = Vector256.Widen(Vector256.Create(p.Slice(i, Vector256<float>.Count)) & keep);
+            sums += first;
+            sums += second;
+        }
+        double s0 = sums[0], s1 = sums[1], s2 = sums[2], s3 = sums[3];
         for (; i + 4 <= p.Length; i += 4)
         {
             if (x[i] >= threshold) s0 += p[i];

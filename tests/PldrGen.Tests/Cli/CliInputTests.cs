@@ -54,7 +54,7 @@ public sealed class CliInputTests
         var run = Generate("", "--prompt", "The import statement", "--ignore-eos", "--threads", "1");
         Assert.True(run.ExitCode == 0, run.Stderr);
         string line = Assert.Single(run.Stderr.TrimEnd('\n').Split('\n'));
-        Assert.Matches(@"^pldr: load [0-9.]+ m?s \| prefill 3 tokens in [0-9.]+ m?s \([0-9,]+ tok/s\) \| decode 7 tokens in [0-9.]+ m?s \([0-9,]+ tok/s\) \| PldrTinyPydoc on cpu, 1 thread$", line);
+        Assert.Matches(@"^pldr: load [0-9.]+ m?s \+ warm-up [0-9.]+ m?s \| prefill 3 tokens in [0-9.]+ m?s \([0-9,]+ tok/s\) \| decode 7 tokens in [0-9.]+ m?s \([0-9,]+ tok/s\) \| PldrTinyPydoc on cpu, 1 thread \| peak memory [0-9]+ MiB$", line);
         Assert.Equal(Generate("", "--prompt", "The import statement", "--ignore-eos").Stdout, run.Stdout);
     }
 

@@ -70,6 +70,20 @@ public sealed class CliTests
         Assert.Equal(7, root.GetProperty("decode_tokens").GetInt32());
         Assert.True(root.GetProperty("prefill_ms").GetDouble() > 0);
         Assert.True(root.GetProperty("decode_ms").GetDouble() > 0);
+        Assert.True(root.GetProperty("warmup_ms").GetDouble() > 0);
+        Assert.True(root.GetProperty("peak_memory_mib").GetDouble() > 1);
+    }
+
+    [Fact]
+    public void The_warm_up_changes_only_when_the_time_is_spent()
+    {
+        string[] args = ["generate", "--model", Demo, "--prompt", "The import statement", "--max-new-tokens", "12", "--stats"];
+        var warm = PldrProgram.WithTestSpecs.Run(args);
+        var cold = PldrProgram.WithTestSpecs.Run([.. args, "--no-warmup"]);
+        Assert.True(cold.ExitCode == 0, cold.Stderr);
+        Assert.Equal(warm.Stdout, cold.Stdout);
+        using var stats = JsonDocument.Parse(cold.Stderr.TrimEnd().Split('\n')[^1]);
+        Assert.Equal(0, stats.RootElement.GetProperty("warmup_ms").GetDouble());
     }
 
     /// <summary>Bad options: exit code 2, before anything runs.</summary>

@@ -167,7 +167,9 @@ public sealed class ChatClientTests : IDisposable
 
         using var later = new CancellationTokenSource();
         var running = chat.GetResponseAsync(Conversation, long_, later.Token);
-        later.CancelAfter(50);
+        // 200 demo tokens take tens of milliseconds: cancel once the request holds its slot, not after a fixed delay.
+        SpinWait.SpinUntil(() => engine.SlotsBusy == 1 || running.IsCompleted, TimeSpan.FromSeconds(30));
+        later.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running.WaitAsync(TimeSpan.FromSeconds(30)));
 
         var after = await chat.GetResponseAsync(Conversation, new ChatOptions { Temperature = 0, MaxOutputTokens = 5 }).WaitAsync(TimeSpan.FromSeconds(30));

@@ -42,6 +42,7 @@ sealed unsafe class CpuWorkers
     readonly int _threads;
     readonly AutoResetEvent[] _wake;
     readonly int[] _tickets;
+    readonly int[] _sleeping; // 1 while a worker waits on its event: only then does a caller pay for Set
     int _busy, _pending, _ticket;
     delegate*<void*, int, int, void> _body;
     void* _state;
@@ -52,6 +53,7 @@ sealed unsafe class CpuWorkers
         _threads = Math.Max(1, threads);
         _wake = new AutoResetEvent[_threads - 1];
         _tickets = new int[_threads * Stride];
+        _sleeping = new int[_threads * Stride];
         for (int i = 0; i < _wake.Length; i++)
         {
             int index = i + 1;
@@ -80,7 +82,9 @@ sealed unsafe class CpuWorkers
         for (int i = 1; i < chunks; i++)
         {
             Volatile.Write(ref _tickets[i * Stride], ticket);
-            _wake[i - 1].Set();
+            // A spinning worker sees the ticket by itself. Set costs a system call and, when it meets the worker on
+            // the event's lock, a first blocking wait that allocates on this thread (inside a decode step).
+            if (Interlocked.Exchange(ref _sleeping[i * Stride], 0) == 1) _wake[i - 1].Set();
         }
         RunChunk(0);
         for (int spins = 0; Volatile.Read(ref _pending) != 0; spins++) Pause(spins);
@@ -111,8 +115,20 @@ sealed unsafe class CpuWorkers
             int ticket;
             while ((ticket = Volatile.Read(ref _tickets[index * Stride])) == seen)
             {
-                if (Stopwatch.GetTimestamp() - idleSince < SpinTicks) Thread.SpinWait(20);
-                else _wake[index - 1].WaitOne();
+                if (Stopwatch.GetTimestamp() - idleSince < SpinTicks)
+                {
+                    Thread.SpinWait(20);
+                    continue;
+                }
+                // Say so, then look once more before sleeping. Both sides fence (Interlocked), so either this look
+                // sees a new ticket or its caller sees the flag and sets the event; a stale signal only loops once.
+                Interlocked.Exchange(ref _sleeping[index * Stride], 1);
+                if (Volatile.Read(ref _tickets[index * Stride]) != seen)
+                {
+                    Volatile.Write(ref _sleeping[index * Stride], 0);
+                    continue;
+                }
+                _wake[index - 1].WaitOne();
             }
             seen = ticket;
             try { RunChunk(index); }

@@ -182,7 +182,7 @@ static class VsLlamaCpp
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(typeof(VsLlamaCpp).Assembly.Location);
         foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["DOTNET_TieredCompilation"] = "0"; // as the pldr program runs (PldrGen.Cli.csproj)
+        start.Environment["DOTNET_TieredCompilation"] = "0"; // as the pldr program runs (src/PldrGen.Cli/PldrProgram.props)
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
         string stdout = process.StandardOutput.ReadToEnd();

@@ -41,52 +41,22 @@ public static partial class CpuKernels
             float* q = job->Q + h * dk, a = job->Out + h * dk * dk;
             for (int i0 = 0; i0 < tiledRows; i0 += DoubleTileRows)
             {
-                for (int j0 = i0 / DoubleTileCols * DoubleTileCols; j0 < tiledCols; j0 += DoubleTileCols) GramTile(q, dim, positions, i0, j0, a + i0 * dk + j0, dk);
+                for (int j0 = i0 / DoubleTileCols * DoubleTileCols; j0 < tiledCols; j0 += DoubleTileCols)
+                    DoubleTile(q + i0, 1, dim, q + j0, dim, positions, null, a + i0 * dk + j0, dk);
                 for (int i = i0; i < i0 + DoubleTileRows; i++)
-                    for (int j = tiledCols; j < dk; j++) a[i * dk + j] = GramEntry(q, dim, positions, i, j);
+                    for (int j = tiledCols; j < dk; j++) a[i * dk + j] = DoubleEntry(q + i, dim, q + j, dim, positions, 0);
             }
             for (int i = tiledRows; i < dk; i++)
-                for (int j = i; j < dk; j++) a[i * dk + j] = GramEntry(q, dim, positions, i, j);
+                for (int j = i; j < dk; j++) a[i * dk + j] = DoubleEntry(q + i, dim, q + j, dim, positions, 0);
             for (int i = 1; i < dk; i++)
                 for (int j = 0; j < i; j++) a[i * dk + j] = a[j * dk + i];
         }
-    }
-
-    /// <summary>a[r, c] = Σ_s q[s, i0 + r]·q[s, j0 + c] for a 4 × 16 tile (a's rows <paramref name="dk"/> apart).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void GramTile(float* q, int dim, int positions, int i0, int j0, float* a, int dk)
-    {
-        Vector256<double> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
-        Vector256<double> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
-        for (int s = 0; s < positions; s++)
-        {
-            float* qs = q + (long)s * dim;
-            var (v0, v1) = Vector256.Widen(Vector256.Load(qs + j0));
-            var (v2, v3) = Vector256.Widen(Vector256.Load(qs + j0 + 8));
-            var x = Broadcast(qs[i0]);
-            c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01); c02 = Vector256.FusedMultiplyAdd(x, v2, c02); c03 = Vector256.FusedMultiplyAdd(x, v3, c03);
-            x = Broadcast(qs[i0 + 1]);
-            c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11); c12 = Vector256.FusedMultiplyAdd(x, v2, c12); c13 = Vector256.FusedMultiplyAdd(x, v3, c13);
-            x = Broadcast(qs[i0 + 2]);
-            c20 = Vector256.FusedMultiplyAdd(x, v0, c20); c21 = Vector256.FusedMultiplyAdd(x, v1, c21); c22 = Vector256.FusedMultiplyAdd(x, v2, c22); c23 = Vector256.FusedMultiplyAdd(x, v3, c23);
-            x = Broadcast(qs[i0 + 3]);
-            c30 = Vector256.FusedMultiplyAdd(x, v0, c30); c31 = Vector256.FusedMultiplyAdd(x, v1, c31); c32 = Vector256.FusedMultiplyAdd(x, v2, c32); c33 = Vector256.FusedMultiplyAdd(x, v3, c33);
-        }
-        StoreTile(a, dk, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
     }
 
     /// <summary>x widened to double in every lane, as a vector operation: a scalar convert would merge into the
     /// previous broadcast's register and chain a tile's four broadcasts one after another.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static Vector256<double> Broadcast(float x) => Vector256.WidenLower(Vector256.Create(x));
-
-    /// <summary>Σ_s q[s, i]·q[s, j]: one output of <see cref="GramTile"/>'s, by the same chain.</summary>
-    static unsafe float GramEntry(float* q, int dim, int positions, int i, int j)
-    {
-        double sum = 0;
-        for (int s = 0; s < positions; s++) sum = Math.FusedMultiplyAdd(q[(long)s * dim + i], q[(long)s * dim + j], sum);
-        return (float)sum;
-    }
 
     /// <summary>A 4 × 16 tile of double sums, rounded to float, into rows <paramref name="stride"/> apart.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -183,44 +153,53 @@ public static partial class CpuKernels
         int tiledRows = n - n % DoubleTileRows, tiledCols = n - n % DoubleTileCols;
         for (int i0 = 0; i0 < tiledRows; i0 += DoubleTileRows)
         {
-            for (int j0 = 0; j0 < tiledCols; j0 += DoubleTileCols) ProductTile(a + i0 * n, b + j0, bias + i0 * n + j0, c + i0 * n + j0, n);
+            for (int j0 = 0; j0 < tiledCols; j0 += DoubleTileCols) DoubleTile(a + i0 * n, n, 1, b + j0, n, n, bias + i0 * n + j0, c + i0 * n + j0, n);
             for (int i = i0; i < i0 + DoubleTileRows; i++)
-                for (int j = tiledCols; j < n; j++) c[i * n + j] = ProductEntry(a, b, bias, n, i, j);
+                for (int j = tiledCols; j < n; j++) c[i * n + j] = DoubleEntry(a + i * n, 1, b + j, n, n, bias[i * n + j]);
         }
         for (int i = tiledRows; i < n; i++)
-            for (int j = 0; j < n; j++) c[i * n + j] = ProductEntry(a, b, bias, n, i, j);
+            for (int j = 0; j < n; j++) c[i * n + j] = DoubleEntry(a + i * n, 1, b + j, n, n, bias[i * n + j]);
     }
 
-    /// <summary>A 4 × 16 tile of <see cref="SquareProduct"/>: a at its first row, b, bias and c at the tile's first column.</summary>
+    /// <summary>
+    /// y[r, c] = init[r, c] + Σ_k a[r, k]·b[k, c] for a 4 × 16 tile in double (init null: 0), the products of QᵀQ and
+    /// of <see cref="SquareProduct"/> alike: a[r, k] at <paramref name="a"/> + r·<paramref name="aRow"/> +
+    /// k·<paramref name="aStep"/>, row k of b at <paramref name="b"/> + k·<paramref name="bStep"/>; init and y rows
+    /// <paramref name="stride"/> apart.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void ProductTile(float* a, float* b, float* bias, float* c, int n)
+    static unsafe void DoubleTile(float* a, long aRow, long aStep, float* b, long bStep, int count, float* init, float* y, int stride)
     {
-        var (c00, c01) = Vector256.Widen(Vector256.Load(bias)); var (c02, c03) = Vector256.Widen(Vector256.Load(bias + 8));
-        var (c10, c11) = Vector256.Widen(Vector256.Load(bias + n)); var (c12, c13) = Vector256.Widen(Vector256.Load(bias + n + 8));
-        var (c20, c21) = Vector256.Widen(Vector256.Load(bias + 2 * n)); var (c22, c23) = Vector256.Widen(Vector256.Load(bias + 2 * n + 8));
-        var (c30, c31) = Vector256.Widen(Vector256.Load(bias + 3 * n)); var (c32, c33) = Vector256.Widen(Vector256.Load(bias + 3 * n + 8));
-        for (int k = 0; k < n; k++)
+        Vector256<double> c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        Vector256<double> c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        if (init is not null)
         {
-            float* bk = b + (long)k * n;
-            var (v0, v1) = Vector256.Widen(Vector256.Load(bk));
-            var (v2, v3) = Vector256.Widen(Vector256.Load(bk + 8));
-            var x = Broadcast(a[k]);
+            (c00, c01) = Vector256.Widen(Vector256.Load(init)); (c02, c03) = Vector256.Widen(Vector256.Load(init + 8));
+            (c10, c11) = Vector256.Widen(Vector256.Load(init + stride)); (c12, c13) = Vector256.Widen(Vector256.Load(init + stride + 8));
+            (c20, c21) = Vector256.Widen(Vector256.Load(init + 2 * stride)); (c22, c23) = Vector256.Widen(Vector256.Load(init + 2 * stride + 8));
+            (c30, c31) = Vector256.Widen(Vector256.Load(init + 3 * stride)); (c32, c33) = Vector256.Widen(Vector256.Load(init + 3 * stride + 8));
+        }
+        for (int k = 0; k < count; k++, a += aStep, b += bStep)
+        {
+            var (v0, v1) = Vector256.Widen(Vector256.Load(b));
+            var (v2, v3) = Vector256.Widen(Vector256.Load(b + 8));
+            var x = Broadcast(a[0]);
             c00 = Vector256.FusedMultiplyAdd(x, v0, c00); c01 = Vector256.FusedMultiplyAdd(x, v1, c01); c02 = Vector256.FusedMultiplyAdd(x, v2, c02); c03 = Vector256.FusedMultiplyAdd(x, v3, c03);
-            x = Broadcast(a[n + k]);
+            x = Broadcast(a[aRow]);
             c10 = Vector256.FusedMultiplyAdd(x, v0, c10); c11 = Vector256.FusedMultiplyAdd(x, v1, c11); c12 = Vector256.FusedMultiplyAdd(x, v2, c12); c13 = Vector256.FusedMultiplyAdd(x, v3, c13);
-            x = Broadcast(a[2 * n + k]);
+            x = Broadcast(a[2 * aRow]);
             c20 = Vector256.FusedMultiplyAdd(x, v0, c20); c21 = Vector256.FusedMultiplyAdd(x, v1, c21); c22 = Vector256.FusedMultiplyAdd(x, v2, c22); c23 = Vector256.FusedMultiplyAdd(x, v3, c23);
-            x = Broadcast(a[3 * n + k]);
+            x = Broadcast(a[3 * aRow]);
             c30 = Vector256.FusedMultiplyAdd(x, v0, c30); c31 = Vector256.FusedMultiplyAdd(x, v1, c31); c32 = Vector256.FusedMultiplyAdd(x, v2, c32); c33 = Vector256.FusedMultiplyAdd(x, v3, c33);
         }
-        StoreTile(c, n, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+        StoreTile(y, stride, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
     }
 
-    /// <summary>bias[i, j] + Σ_k a[i, k]·b[k, j]: one output of <see cref="ProductTile"/>'s, by the same chain.</summary>
-    static unsafe float ProductEntry(float* a, float* b, float* bias, int n, int i, int j)
+    /// <summary>init + Σ_k a[k·aStep]·b[k·bStep]: one output of <see cref="DoubleTile"/>'s, by the same chain.</summary>
+    static unsafe float DoubleEntry(float* a, long aStep, float* b, long bStep, int count, double init)
     {
-        double sum = bias[i * n + j];
-        for (int k = 0; k < n; k++) sum = Math.FusedMultiplyAdd(a[i * n + k], b[k * n + j], sum);
+        double sum = init;
+        for (int k = 0; k < count; k++) sum = Math.FusedMultiplyAdd(a[k * aStep], b[k * bStep], sum);
         return (float)sum;
     }
 }

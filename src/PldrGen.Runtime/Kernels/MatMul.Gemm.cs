@@ -33,7 +33,7 @@ static unsafe partial class MatMul
     /// y = silu(x·W1ᵀ + b1) ⊙ (x·W2ᵀ + b2) for more than one row, the first half of a GLU: each tile of the gate
     /// product is followed by the same tile of the up product, and the gate is applied as they are stored, so
     /// neither product is written out and read back. Each sum is the bits <see cref="Linear"/> gives, the gate
-    /// the formula of <see cref="Vec.SiluGate"/> in every lane. Float32 and 16-bit weights (<see cref="CanGate"/>).
+    /// the formula of <see cref="Vec.SiluGate(Vector256{float}, Vector256{float})"/> in every lane. Float32 and 16-bit weights (<see cref="CanGate"/>).
     /// </summary>
     public static void GatedLinear(ReadOnlySpan<float> x, int rows, WeightMatrix w1, float[]? b1, WeightMatrix w2, float[]? b2, Span<float> y)
     {
@@ -154,7 +154,7 @@ static unsafe partial class MatMul
         for (int j = 0; j < valid; j++) y[j] = padded[4 * Width + j];
     }
 
-    /// <summary>y = g·u / (1 + e^−g) for g = sums + b1, u = sums + b2 (a null bias adds nothing), as <see cref="Vec.SiluGate"/> computes it.</summary>
+    /// <summary>y = g·u / (1 + e^−g) for g = sums + b1, u = sums + b2 (a null bias adds nothing), as <see cref="Vec.SiluGate(Vector256{float}, Vector256{float})"/> computes it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static void GateEight(float* gateSums, float* b1, float* upSums, float* b2, float* y)
     {
@@ -162,7 +162,7 @@ static unsafe partial class MatMul
         if (b1 is not null) g += Vector256.Load(b1);
         var u = Vector256.Load(upSums);
         if (b2 is not null) u += Vector256.Load(b2);
-        (g * u / (Vector256<float>.One + Vec.Exp(-g))).Store(y);
+        Vec.SiluGate(g, u).Store(y);
     }
 
     /// <summary>Row t's sums at panel p's valid outputs, plus the bias, a whole panel in two vectors: the metric

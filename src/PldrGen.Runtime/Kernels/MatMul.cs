@@ -56,14 +56,14 @@ static unsafe partial class MatMul
     static Job NewJob(float* x, float* bias, float* y, int rows, WeightMatrix w, bool rowByRow, Int8Kernel? int8) =>
         new()
         {
-        X = x, Bias = bias, Y = y, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize, RowByRow = rowByRow,
-        W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
-        W16 = w.Precision is WeightPrecision.BFloat16 or WeightPrecision.Float16 ? w.Bits16Pointer : null,
-        Half = w.Precision == WeightPrecision.Float16,
-        WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
-        Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
-        BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
-        Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
+            X = x, Bias = bias, Y = y, Rows = rows, In = w.Cols, Out = w.Rows, PanelSize = w.PanelSize, RowByRow = rowByRow,
+            W = w.Precision == WeightPrecision.Float32 ? w.Float32Pointer : null,
+            W16 = w.Precision is WeightPrecision.BFloat16 or WeightPrecision.Float16 ? w.Bits16Pointer : null,
+            Half = w.Precision == WeightPrecision.Float16,
+            WInt8 = w.Precision == WeightPrecision.Int8 ? w.Int8Pointer : null,
+            Scales = w.Precision == WeightPrecision.Int8 ? w.ScalesPointer : null,
+            BlockSums = w.Precision == WeightPrecision.Int8 ? w.BlockSumsPointer : null,
+            Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
         };
 
     /// <summary>Panels [start, end) for every input row.</summary>

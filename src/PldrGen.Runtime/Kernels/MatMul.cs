@@ -46,8 +46,13 @@ static unsafe partial class MatMul
             var job = NewJob(px, pb, py, rows, w, rowByRow, int8);
             if (w.Precision == WeightPrecision.Int8) QuantizeActivations(&job, flip: job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows);
             if (rows > 1 && !rowByRow) Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs
-            else if ((long)rows * w.Rows * w.Cols < 1 << 16) Panels(&job, 0, w.Panels); // not worth waking the workers
-            else CpuWorkers.Shared.For(w.Panels, 1, &Panels, &job);
+            else
+            {
+                bool batched = rows > 1 && job.WInt8 is null; // batched decode: panel pairs (MatMul.Rows.cs)
+                delegate*<void*, int, int, void> body = batched ? &RowPanels : &Panels;
+                if ((long)rows * w.Rows * w.Cols < 1 << 16) body(&job, 0, w.Panels); // not worth waking the workers
+                else CpuWorkers.Shared.For(w.Panels, batched ? PairPanels : 1, body, &job);
+            }
         }
         GC.KeepAlive(w); // the kernels held raw pointers into its native panels
     }

@@ -5,9 +5,10 @@ namespace PldrGen.Tests.Kernels;
 
 /// <summary>
 /// Batched decode's matrix product (<see cref="CpuKernels.LinearPerRow"/>, several rows per panel pass) gives every
-/// row the very bits a decode step computes for that row alone, at every precision, row count and input tail. Every
-/// rows-per-pass count of the AVX-512 kernel (2..8, then 8-row passes and a rest) is among the counts; run with
-/// <c>DOTNET_EnableAVX512F=0</c> (Vector256 passes of three and two) and <c>DOTNET_EnableAVX2=0</c> for the other paths.
+/// row the very bits a decode step computes for that row alone, at every precision, row count and input tail. The
+/// AVX-512 kernel's panel pairs meet every pass size (2..6 rows, one to four passes) and a lone last panel (13, 40 and
+/// 257 outputs); run with <c>DOTNET_EnableAVX512F=0</c> (Vector256 passes of three and two) and
+/// <c>DOTNET_EnableAVX2=0</c> for the other paths.
 /// </summary>
 public sealed class RowByRowTests
 {

@@ -9,7 +9,7 @@ namespace PldrGen.Runtime.Engine;
 /// position. Every weight matrix is read once for all rows; RoPE, the cache rows and attention are per sequence, over
 /// its own length and with its own G_LM, so nothing is padded; the attention of every row and head is one loop across
 /// the workers. Each row is computed exactly as the model's own <c>Decode</c> computes it alone
-/// (<see cref="CpuKernels.LinearPerRow"/>, <see cref="CpuKernels.AttendHead"/>, per-row gates), so its tokens and
+/// (<see cref="CpuKernels.LinearPerRow"/>, <see cref="CpuKernels.AttendHead"/>'s sums, per-row gates), so its tokens and
 /// logits do not depend on the other rows. Slot 0 is the model itself, the others share its weights.
 /// </summary>
 sealed unsafe class CpuBatchDecode : BatchedSlots
@@ -140,8 +140,10 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             {
                 Q = q, Out = o, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
                 Heads = config.NumAttentionHeads, HeadDim = config.HeadDim, MaxPositions = config.MaxPositionEmbeddings,
+                // a row's heads in one item, or split into groups where there are fewer rows than workers
+                HeadGroups = Math.Clamp((CpuWorkers.SharedThreads + rows - 1) / rows, 1, config.NumAttentionHeads),
             };
-            CpuWorkers.Shared.For(rows * job.Heads, 1, &AttendRowHeads, &job);
+            CpuWorkers.Shared.For(rows * job.HeadGroups, 1, &AttendRows, &job);
         }
     }
 
@@ -167,19 +169,43 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         public float* Q, Out, Scores, QG;   // [rows, D], [rows, D], [rows, H, P], [rows, H, dk]
         public float** Keys, Values, G;     // per row: this layer's K and V [P, D] and G_LM [H, dk, dk]
         public int* Visible;                // per row: the positions it attends to
-        public int Heads, HeadDim, MaxPositions;
+        public int Heads, HeadDim, MaxPositions, HeadGroups;
     }
 
-    static void AttendRowHeads(void* state, int start, int end)
+    /// <summary>Items [start, end) of row b × head group: the group's heads of that row.</summary>
+    static void AttendRows(void* state, int start, int end)
     {
         var job = (AttentionJob*)state;
-        int dk = job->HeadDim, dim = job->Heads * dk;
-        float sqrtDk = MathF.Sqrt(dk); // as the model's attention: √dk taken in float32
+        int heads = job->Heads, groups = job->HeadGroups;
         for (int item = start; item < end; item++)
         {
-            int b = item / job->Heads, h = item % job->Heads;
-            CpuKernels.AttendHead(job->Q + b * dim + h * dk, job->G[b] + h * dk * dk, job->Keys[b] + h * dk, job->Values[b] + h * dk,
-                job->Out + b * dim + h * dk, job->Scores + (long)item * job->MaxPositions, job->QG + item * dk, job->Visible[b], dk, dim, sqrtDk);
+            int b = item / groups, group = item % groups;
+            AttendHeads(job, b, heads * group / groups, heads * (group + 1) / groups);
         }
+    }
+
+    /// <summary>
+    /// Row b's heads [first, last), each computed as <see cref="CpuKernels.AttendHead"/> computes it (q·G, the scores,
+    /// the softmax, the weighted values: the same calls in the same order per head, so the same bits), with the
+    /// positions outermost: the row's cached K and V are read once, front to back, instead of one head's 64 columns
+    /// at a time at a row's stride, and a head's output is not written and read back at every position.
+    /// </summary>
+    static void AttendHeads(AttentionJob* job, int b, int first, int last)
+    {
+        int dk = job->HeadDim, dim = job->Heads * dk, visible = job->Visible[b], stride = job->MaxPositions;
+        float sqrtDk = MathF.Sqrt(dk); // as the model's attention: √dk taken in float32
+        float* q = job->Q + b * dim, g = job->G[b], keys = job->Keys[b], values = job->Values[b], output = job->Out + b * dim;
+        float* qg = job->QG + b * dim, scores = job->Scores + (long)b * job->Heads * stride;
+        for (int h = first; h < last; h++)
+        {
+            new Span<float>(qg + h * dk, dk).Clear();
+            for (int i = 0; i < dk; i++) Vec.Axpy(q[h * dk + i], g + (h * dk + i) * dk, qg + h * dk, dk); // q·G
+        }
+        for (int p = 0; p < visible; p++)
+            for (int h = first; h < last; h++) scores[h * stride + p] = Vec.Dot(qg + h * dk, keys + p * dim + h * dk, dk) / sqrtDk;
+        for (int h = first; h < last; h++) Vec.SoftMax(scores + h * stride, visible);
+        new Span<float>(output + first * dk, (last - first) * dk).Clear();
+        for (int p = 0; p < visible; p++)
+            for (int h = first; h < last; h++) Vec.Axpy(scores[h * stride + p], values + p * dim + h * dk, output + h * dk, dk);
     }
 }

@@ -7,8 +7,8 @@ namespace PldrGen.Runtime.Engine;
 /// <summary>
 /// The slots of one CPU model and their KV- and G-cached decode step: row b is slot slots[b]'s next token at its own
 /// position. Every weight matrix is read once for all rows; RoPE, the cache rows and attention are per sequence, over
-/// its own length and with its own G_LM, so nothing is padded; the attention of every row and head is one loop across
-/// the workers. Each row is computed exactly as the model's own <c>Decode</c> computes it alone
+/// its own length and with its own G_LM, so nothing is padded; the attention of every row (its heads in groups where
+/// rows are few) is one loop across the workers. Each row is computed exactly as the model's own <c>Decode</c> computes it alone
 /// (<see cref="CpuKernels.LinearPerRow"/>, <see cref="CpuKernels.AttendHead"/>'s sums, per-row gates), so its tokens and
 /// logits do not depend on the other rows. Slot 0 is the model itself, the others share its weights.
 /// </summary>
@@ -140,8 +140,8 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             {
                 Q = q, Out = o, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
                 Heads = config.NumAttentionHeads, HeadDim = config.HeadDim, MaxPositions = config.MaxPositionEmbeddings,
-                // a row's heads in one item, or split into groups where there are fewer rows than workers
-                HeadGroups = Math.Clamp((CpuWorkers.SharedThreads + rows - 1) / rows, 1, config.NumAttentionHeads),
+                // a row's heads in one item, or in groups where rows are too few to share out evenly
+                HeadGroups = Math.Clamp((4 * CpuWorkers.SharedThreads + rows - 1) / rows, 1, config.NumAttentionHeads),
             };
             CpuWorkers.Shared.For(rows * job.HeadGroups, 1, &AttendRows, &job);
         }

@@ -21,6 +21,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
     readonly float[] _x, _x1, _q, _k, _v, _attention, _out, _gate, _up; // [rows, …] scratch
     readonly float[] _scores, _qg; // [rows, H, P] and [rows, H, dk]: each row and head its own, as workers share the loop
     readonly GCHandle[] _pins;     // [rows, 3] during a step: each sequence's K, V and G arrays
+    GCHandle _ropeHandle;          // during a step: the RoPE table, for the workers
 
     CpuBatchDecode(IPldrModel[] models, CpuSequence[] sequences, ModelWeights weights)
         : base(models, sequences)
@@ -59,7 +60,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         _rows.Clear();
         foreach (int slot in slots) _rows.Add((CpuSequence)Sequences[slot]);
         var sequences = _rows;
-        int rows = slots.Length, d = c.HiddenSize, f = c.IntermediateSize, heads = c.NumAttentionHeads, dk = c.HeadDim;
+        int rows = slots.Length, d = c.HiddenSize, f = c.IntermediateSize;
         float eps = (float)c.LayerNormEps;
         var x = _x.AsSpan(0, rows * d);
         var x1 = _x1.AsSpan(0, rows * d);
@@ -81,21 +82,12 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             for (int l = 0; l < c.NumHiddenLayers; l++)
             {
                 var layer = w.Layers[l];
-                // Q, K, V for every row at once; then RoPE at each row's position, K and V into that sequence's cache
+                // Q, K, V for every row at once
                 CpuKernels.LinearPerRow(x, rows, layer.Query, q);
                 CpuKernels.LinearPerRow(x, rows, layer.Key, k);
                 CpuKernels.LinearPerRow(x, rows, layer.Value, v);
-                for (int b = 0; b < rows; b++)
-                {
-                    var sequence = sequences[b];
-                    int position = sequence.Position;
-                    var kRow = sequence.LayerKeys(l).Slice(position * d, d);
-                    k.Slice(b * d, d).CopyTo(kRow);
-                    v.Slice(b * d, d).CopyTo(sequence.LayerValues(l).Slice(position * d, d));
-                    CpuKernels.Rope(q.Slice(b * d, d), 1, position, heads, dk, c.ReferenceRope, _rope);
-                    CpuKernels.Rope(kRow, 1, position, heads, dk, c.ReferenceRope, _rope);
-                }
-                // attention = softmax((q·G_LM)·Kᵀ/√dk)·V over each sequence's own positions, with its own G
+                // per row: RoPE at its position, K and V into its sequence's cache, and attention =
+                // softmax((q·G_LM)·Kᵀ/√dk)·V over its own positions, with its own G
                 Attention(sequences, l, attention);
                 // x1 = LN1(dense(attention) + x)
                 CpuKernels.LinearPerRow(attention, rows, layer.Dense, output);
@@ -119,7 +111,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         }
     }
 
-    /// <summary>Every row's attention at layer l into <paramref name="output"/> [rows, D], rows × heads split across the workers.</summary>
+    /// <summary>Every row's RoPE, cache rows and attention at layer l (attention into <paramref name="output"/> [rows, D]), rows and head groups split across the workers.</summary>
     void Attention(IReadOnlyList<CpuSequence> sequences, int l, Span<float> output)
     {
         int rows = sequences.Count;
@@ -134,11 +126,11 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             caches[2 * rows + b] = (float*)_pins[3 * b + 2].AddrOfPinnedObject() + layerG;
             visible[b] = sequences[b].Position + 1; // the new token sees every cached position and itself
         }
-        fixed (float* q = _q, o = output, scores = _scores, qg = _qg)
+        fixed (float* q = _q, k = _k, v = _v, o = output, scores = _scores, qg = _qg)
         {
             var job = new AttentionJob
             {
-                Q = q, Out = o, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
+                Q = q, NewKeys = k, NewValues = v, Out = o, Rope = GCHandle.ToIntPtr(_ropeHandle), Interleaved = config.ReferenceRope, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
                 Heads = config.NumAttentionHeads, HeadDim = config.HeadDim, MaxPositions = config.MaxPositionEmbeddings,
                 // a row's heads in one item, or in groups where rows are too few to share out evenly
                 HeadGroups = Math.Clamp((4 * CpuWorkers.SharedThreads + rows - 1) / rows, 1, config.NumAttentionHeads),
@@ -156,17 +148,21 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             _pins[3 * b + 1] = GCHandle.Alloc(sequences[b].ValueCache, GCHandleType.Pinned);
             _pins[3 * b + 2] = GCHandle.Alloc(sequences[b].G.G, GCHandleType.Pinned);
         }
+        _ropeHandle = GCHandle.Alloc(_rope);
     }
 
     void Unpin()
     {
+        if (_ropeHandle.IsAllocated) _ropeHandle.Free();
         for (int i = 0; i < _pins.Length; i++)
             if (_pins[i].IsAllocated) _pins[i].Free();
     }
 
     struct AttentionJob
     {
-        public float* Q, Out, Scores, QG;   // [rows, D], [rows, D], [rows, H, P], [rows, H, dk]
+        public float* Q, NewKeys, NewValues, Out, Scores, QG; // [rows, D] × 4, [rows, H, P], [rows, H, dk]
+        public nint Rope;                   // the RoPE table's handle
+        public bool Interleaved;            // its pairs (CpuKernels.Rope)
         public float** Keys, Values, G;     // per row: this layer's K and V [P, D] and G_LM [H, dk, dk]
         public int* Visible;                // per row: the positions it attends to
         public int Heads, HeadDim, MaxPositions, HeadGroups;
@@ -185,7 +181,8 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
     }
 
     /// <summary>
-    /// Row b's heads [first, last), each computed as <see cref="CpuKernels.AttendHead"/> computes it (q·G, the scores,
+    /// Row b's heads [first, last): their new K and V into the cache, RoPE on them and on q, and attention, each head
+    /// computed as <see cref="CpuKernels.AttendHead"/> computes it (q·G, the scores,
     /// the softmax, the weighted values: the same calls in the same order per head, so the same bits), with the
     /// positions outermost: the row's cached K and V are read once, front to back, instead of one head's 64 columns
     /// at a time at a row's stride, and a head's output is not written and read back at every position.
@@ -196,6 +193,14 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         float sqrtDk = MathF.Sqrt(dk); // as the model's attention: √dk taken in float32
         float* q = job->Q + b * dim, g = job->G[b], keys = job->Keys[b], values = job->Values[b], output = job->Out + b * dim;
         float* qg = job->QG + b * dim, scores = job->Scores + (long)b * job->Heads * stride;
+        // These heads' K and V of the new position into the cache, then RoPE on q and the cached K as Decode does
+        int position = visible - 1, from = first * dk, width = (last - first) * dk;
+        float* keyRow = keys + (long)position * dim + from;
+        new ReadOnlySpan<float>(job->NewKeys + b * dim + from, width).CopyTo(new Span<float>(keyRow, width));
+        new ReadOnlySpan<float>(job->NewValues + b * dim + from, width).CopyTo(new Span<float>(values + (long)position * dim + from, width));
+        var rope = (RopeTable)GCHandle.FromIntPtr(job->Rope).Target!;
+        CpuKernels.Rope(new Span<float>(q + from, width), 1, position, last - first, dk, job->Interleaved, rope);
+        CpuKernels.Rope(new Span<float>(keyRow, width), 1, position, last - first, dk, job->Interleaved, rope);
         for (int h = first; h < last; h++)
         {
             new Span<float>(qg + h * dk, dk).Clear();

@@ -46,7 +46,7 @@ static unsafe partial class MatMul
         int k = job->In, rows = job->Rows;
         long stride = job->PanelSize;
         int passes = (rows + PairRows - 1) / PairRows;
-        // Each pass asks for its share of the next pair's weights, two lines' worth per input pair
+        // Each pass asks for its share of the next pair's weights: two prefetches per input pair, step bytes apart
         long panelBytes = stride * (job->W is not null ? sizeof(float) : sizeof(ushort)), share = PairPanels * panelBytes / passes;
         byte* next = passes > 1 && p + PairPanels < end ? (job->W is not null ? (byte*)job->W : (byte*)job->W16) + (p + PairPanels) * panelBytes : null;
         int step = (int)(share / k); // ≤ 64 bytes with two passes or more: no line skipped

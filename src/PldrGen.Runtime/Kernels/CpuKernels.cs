@@ -19,6 +19,24 @@ public static partial class CpuKernels
     public static void LinearPerRow(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y) =>
         MatMul.Linear(x.Slice(0, rows * layer.In), rows, layer.Weight, layer.Bias, y.Slice(0, rows * layer.Out), rowByRow: true);
 
+    /// <summary>
+    /// <see cref="Linear(ReadOnlySpan{float}, int, LinearWeights, Span{float})"/> for three layers of one input (Q, K
+    /// and V), each its bits alone: a decode step runs them as one parallel loop, and int8 quantises x once.
+    /// </summary>
+    public static void LinearEach(ReadOnlySpan<float> x, int rows, LinearWeights a, Span<float> ya, LinearWeights b, Span<float> yb,
+        LinearWeights c, Span<float> yc) =>
+        Linear3(x, rows, a, ya, b, yb, c, yc, rowByRow: false);
+
+    /// <summary>As <see cref="LinearEach"/>, each row computed exactly as a decode step computes it alone (batched decode).</summary>
+    public static void LinearEachPerRow(ReadOnlySpan<float> x, int rows, LinearWeights a, Span<float> ya, LinearWeights b, Span<float> yb,
+        LinearWeights c, Span<float> yc) =>
+        Linear3(x, rows, a, ya, b, yb, c, yc, rowByRow: true);
+
+    static void Linear3(ReadOnlySpan<float> x, int rows, LinearWeights a, Span<float> ya, LinearWeights b, Span<float> yb,
+        LinearWeights c, Span<float> yc, bool rowByRow) =>
+        MatMul.LinearEach(x.Slice(0, rows * a.In), rows, rowByRow, a.Weight, a.Bias, ya.Slice(0, rows * a.Out), b.Weight, b.Bias,
+            yb.Slice(0, rows * b.Out), c.Weight, c.Bias, yc.Slice(0, rows * c.Out));
+
     /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
     public static unsafe void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
     {
@@ -129,8 +147,8 @@ public static partial class CpuKernels
         if (MatMul.CanGate(rows, glu.W1.Weight, glu.W2.Weight)) MatMul.GatedLinear(x, rows, glu.W1.Weight, glu.W1.Bias, glu.W2.Weight, glu.W2.Bias, g);
         else
         {
-            Linear(x, rows, glu.W1, g);
-            Linear(x, rows, glu.W2, u);
+            // one parallel loop for both in a decode step, x quantised once for int8 (MatMul.LinearEach)
+            MatMul.LinearEach(x.Slice(0, rows * glu.W1.In), rows, rowByRow: false, glu.W1.Weight, glu.W1.Bias, g, glu.W2.Weight, glu.W2.Bias, u);
             SiluGate(g, u);
         }
         Linear(g, rows, glu.W3, y);

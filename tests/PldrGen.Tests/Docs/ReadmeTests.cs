@@ -41,7 +41,7 @@ public sealed partial class ReadmeTests
     static readonly Dictionary<string, string> CSharpFiles = new()
     {
         // An excerpt of generated code ("..." marks what is left out): the golden file of the learned-G fixture.
-        ["// Q, K, V = x·Wᵀ + b; K and V go straight into this layer's cache rows"] = "tests/PldrGen.Generator.Tests/Baselines/PldrGen.Models.TinyV510.g.cs",
+        ["// Q, K, V = x·Wᵀ + b (one pass over the workers); K and V go straight into this layer's cache rows"] = "tests/PldrGen.Generator.Tests/Baselines/PldrGen.Models.TinyV510.g.cs",
         ["var model = MyApp.Models.MyModel.Load(\"path/to/checkpoint\");     // checks config.json and every tensor first"] = "tests/PldrGen.Tests/Docs/ReadmeExamples.cs",
         ["return PldrGen.CommandLine.PldrCli.Run(args);"] = "tests/Consumer/Program.cs",
         ["using Microsoft.Extensions.AI;"] = "tests/PldrGen.Tests/Docs/EngineAppExample.cs", // also run, by EngineAppExampleTests

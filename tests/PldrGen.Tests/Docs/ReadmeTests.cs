@@ -30,7 +30,7 @@ public sealed partial class ReadmeTests
         ["pldr order-parameter --prompts docs/research/prompts.txt"] = (ThisFile, nameof(The_research_transcript_is_what_pldr_prints)),
         ["pldr invariance --prompts docs/research/prompts.txt | tail -1"] = (ThisFile, nameof(The_research_transcript_is_what_pldr_prints)),
         // The synopsis and the curl example: the server tests start pldr serve and post completions.
-        ["pldr serve --model DIR [--host 127.0.0.1] [--port 8080] [--slots N] [--queue N] [--api-key KEY] [--g-cache NAME=FILE]"] = ("tests/PldrGen.Server.Tests/SharedServer.cs", "\"--slots\", \"4\", \"--g-cache\""),
+        ["pldr serve --model DIR [--host 127.0.0.1] [--port 8080] [--slots N] [--queue N] [--api-key KEY] [--g-cache NAME=FILE] [--no-warmup]"] = ("tests/PldrGen.Server.Tests/SharedServer.cs", "\"--slots\", \"4\", \"--g-cache\""),
         ["pldr serve --slots 4 &"] = ("tests/PldrGen.Server.Tests/SharedServer.cs", "\"--slots\", \"4\""),
         ["curl -s http://127.0.0.1:8080/v1/completions -H 'Content-Type: application/json' -d '{\"prompt\": \"The import statement\", \"max_tokens\": 12, \"temperature\": 0}'"] =
             ("tests/PldrGen.Server.Tests/ExactnessTests.cs", "One_client_gets_the_reference_tokens_for_every_prompt"),

@@ -17,7 +17,9 @@ namespace PldrGen.Bench;
 /// fp32, 16-bit and 8-bit. Each point is a fresh process (after a short warm-up request), the engines interleaved
 /// point by point and round by round, the same thread count. Reported per point: aggregate decode tokens/s (every
 /// sequence's tokens after its first, over the time not spent in prefill), the median time to first token, the
-/// median per-token latency, and the process's peak resident memory.
+/// per-token latencies (<see cref="EngineBench.Measure"/>; llama.cpp's are its mean and median decode step), and the
+/// process's peak resident memory. The steady per-token latency (the mean step once every stream decodes) is the
+/// figure both engines measure alike.
 /// PldrGen spreads prefill over its turns (<c>EngineOptions.PrefillBudget</c>, so running streams keep their
 /// pace and their ms/token counts the turns that also prefilled others) while llama.cpp prefills every prompt in
 /// 512-token batches before the first decode step, as <c>llama-batched-bench</c> does; at 16 sequences PldrGen also
@@ -56,7 +58,7 @@ static class VsLlamaBatched
                 }
 
         report.WriteLine();
-        report.WriteLine("medians: PldrGen / llama.cpp     seqs | decode tok/s (PldrGen ÷ llama) | × single     | first token ms  | ms/token (× single)            | ms between tokens (× single)   | peak MiB");
+        report.WriteLine("medians: PldrGen / llama.cpp     seqs | decode tok/s (PldrGen ÷ llama) | × single     | first token ms  | ms/token (× single)            | ms between tokens (× single)   | steady ms/token (× single)     | peak MiB");
         foreach (var (label, _, _) in precisions)
         {
             EngineBench.Sample Of(string engine, int n) => MedianPoint(results[(engine, label, n)]).Sample;
@@ -65,16 +67,16 @@ static class VsLlamaBatched
                 var (p, l, p1, l1) = (Of("pldr", n), Of("llama", n), Of("pldr", 1), Of("llama", 1));
                 double pm = MedianPoint(results[("pldr", label, n)]).PeakMiB, lm = MedianPoint(results[("llama", label, n)]).PeakMiB;
                 report.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{label,-30} {n,5} | {p.DecodeTokS,7:F1} / {l.DecodeTokS,7:F1} ({p.DecodeTokS / l.DecodeTokS,5:F2}×) | {p.DecodeTokS / p1.DecodeTokS,5:F2} / {l.DecodeTokS / l1.DecodeTokS,5:F2} | {p.FirstTokenMs,6:F0} / {l.FirstTokenMs,6:F0} | {p.TokenMs,6:F1} ({p.TokenMs / p1.TokenMs,4:F2}) / {l.TokenMs,6:F1} ({l.TokenMs / l1.TokenMs,4:F2}) | {p.GapMs,6:F1} ({p.GapMs / p1.GapMs,4:F2}) / {l.GapMs,6:F1} ({l.GapMs / l1.GapMs,4:F2}) | {pm,5:F0} / {lm,5:F0}"));
+                    $"{label,-30} {n,5} | {p.DecodeTokS,7:F1} / {l.DecodeTokS,7:F1} ({p.DecodeTokS / l.DecodeTokS,5:F2}×) | {p.DecodeTokS / p1.DecodeTokS,5:F2} / {l.DecodeTokS / l1.DecodeTokS,5:F2} | {p.FirstTokenMs,6:F0} / {l.FirstTokenMs,6:F0} | {p.TokenMs,6:F1} ({p.TokenMs / p1.TokenMs,4:F2}) / {l.TokenMs,6:F1} ({l.TokenMs / l1.TokenMs,4:F2}) | {p.GapMs,6:F1} ({p.GapMs / p1.GapMs,4:F2}) / {l.GapMs,6:F1} ({l.GapMs / l1.GapMs,4:F2}) | {p.SteadyMs,6:F1} ({p.SteadyMs / p1.SteadyMs,4:F2}) / {l.SteadyMs,6:F1} ({l.SteadyMs / l1.SteadyMs,4:F2}) | {pm,5:F0} / {lm,5:F0}"));
             }
         }
         report.WriteLine();
-        report.WriteLine($"PldrGen prefilling every prompt before decoding (as llama.cpp here), {PrefillFirstAt} sequences | decode tok/s (× single) | first token ms | ms/token (× single) | ms between tokens (× single)");
+        report.WriteLine($"PldrGen prefilling every prompt before decoding (as llama.cpp here), {PrefillFirstAt} sequences | decode tok/s (× single) | first token ms | ms/token (× single) | ms between tokens (× single) | steady ms/token (× single)");
         foreach (var (label, _, _) in precisions)
         {
             var (f, p1) = (MedianPoint(results[("pldr-first", label, PrefillFirstAt)]).Sample, MedianPoint(results[("pldr", label, 1)]).Sample);
             report.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{label,-30} | {f.DecodeTokS,7:F1} ({f.DecodeTokS / p1.DecodeTokS,5:F2}) | {f.FirstTokenMs,6:F0} | {f.TokenMs,6:F1} ({f.TokenMs / p1.TokenMs,4:F2}) | {f.GapMs,6:F1} ({f.GapMs / p1.GapMs,4:F2})"));
+                $"{label,-30} | {f.DecodeTokS,7:F1} ({f.DecodeTokS / p1.DecodeTokS,5:F2}) | {f.FirstTokenMs,6:F0} | {f.TokenMs,6:F1} ({f.TokenMs / p1.TokenMs,4:F2}) | {f.GapMs,6:F1} ({f.GapMs / p1.GapMs,4:F2}) | {f.SteadyMs,6:F1} ({f.SteadyMs / p1.SteadyMs,4:F2})"));
         }
         Console.Write(report);
         if (save is not null) File.WriteAllText(save, report.ToString());
@@ -89,7 +91,7 @@ static class VsLlamaBatched
         var random = new Random(42);
         var prompts = Enumerable.Range(0, n).Select(_ => Enumerable.Range(0, PromptLength).Select(_ => random.Next(4, 4096)).ToArray()).ToArray();
         var s = engine == "llama" ? TimeLlama(model, prompts, threads) : TimePldr(model, precision, prompts, engine == "pldr-first" ? int.MaxValue : null);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {s.DecodeTokS:F3} {s.FirstTokenMs:F3} {s.TokenMs:F3} {s.GapMs:F3} {VsLlamaCpp.PeakResidentMiB():F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {s.DecodeTokS:F3} {s.FirstTokenMs:F3} {s.TokenMs:F3} {s.GapMs:F3} {s.SteadyMs:F3} {VsLlamaCpp.PeakResidentMiB():F1}"));
         return 0;
     }
 
@@ -148,23 +150,23 @@ static class VsLlamaBatched
         double decode = clock.Elapsed.TotalSeconds - prefilled;
         foreach (var conversation in conversations) conversation.Dispose();
         // every stream gets a token per step: its time per token is the mean step, its gap the median step
-        return new(n * (newTokens - 1) / decode, RatioReport.Median([.. firstToken]), steps.Average(), RatioReport.Median(steps));
+        return new(n * (newTokens - 1) / decode, RatioReport.Median([.. firstToken]), steps.Average(), RatioReport.Median(steps), steps.Average());
     }
 
     static void Record(Dictionary<(string, string, int), List<Point>> results, (string Engine, string Label, int N) key, string model, string precision, int n, int threads)
     {
         var f = VsLlamaCpp.ChildResult($"{key.Engine} {precision} {n}", "vs-llama-batched-child", key.Engine, model, precision,
             n.ToString(CultureInfo.InvariantCulture), threads.ToString(CultureInfo.InvariantCulture));
-        var point = new Point(new EngineBench.Sample(f[0], f[1], f[2], f[3]), f[4]);
+        var point = new Point(new EngineBench.Sample(f[0], f[1], f[2], f[3], f[4]), f[5]);
         if (!results.TryGetValue(key, out var list)) results[key] = list = [];
         list.Add(point);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{key.Engine} {key.Label} ×{n}: decode {point.Sample.DecodeTokS:F1} tok/s, first token {point.Sample.FirstTokenMs:F0} ms, {point.Sample.TokenMs:F1} ms/token, {point.Sample.GapMs:F1} ms between tokens, peak {point.PeakMiB:F0} MiB"));
+            $"{key.Engine} {key.Label} ×{n}: decode {point.Sample.DecodeTokS:F1} tok/s, first token {point.Sample.FirstTokenMs:F0} ms, {point.Sample.TokenMs:F1} ms/token, {point.Sample.GapMs:F1} ms between tokens, steady {point.Sample.SteadyMs:F1} ms/token, peak {point.PeakMiB:F0} MiB"));
     }
 
     static Point MedianPoint(List<Point> points)
     {
         double Median(Func<Point, double> field) => RatioReport.Median([.. points.Select(field)]);
-        return new(new EngineBench.Sample(Median(p => p.Sample.DecodeTokS), Median(p => p.Sample.FirstTokenMs), Median(p => p.Sample.TokenMs), Median(p => p.Sample.GapMs)), Median(p => p.PeakMiB));
+        return new(new EngineBench.Sample(Median(p => p.Sample.DecodeTokS), Median(p => p.Sample.FirstTokenMs), Median(p => p.Sample.TokenMs), Median(p => p.Sample.GapMs), Median(p => p.Sample.SteadyMs)), Median(p => p.PeakMiB));
     }
 }

@@ -212,8 +212,8 @@ static class VsLlamaCpp
     /// <summary>VmHWM of this process: the peak resident set, in MiB.</summary>
     internal static double PeakResidentMiB()
     {
-        var line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        using var self = Process.GetCurrentProcess(); // VmHWM on Linux, as pldr's --stats reads it
+        return self.PeakWorkingSet64 / (1024.0 * 1024);
     }
 
     static double Median(List<Result> values, Func<Result, double> field)

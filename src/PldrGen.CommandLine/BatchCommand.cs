@@ -23,10 +23,12 @@ static class BatchCommand
             HelpName = "FILE", Required = true,
         };
         var slots = new Option<int>("--slots") { Description = "Sequences generated at once", DefaultValueFactory = _ => 4, HelpName = "N" };
+        var noWarmUp = RunOptions.NoWarmUpOption();
         var command = new Command("batch", "Generate for every request of a JSONL file, many at once");
         command.Add(model.Model);
         command.Add(prompts);
         command.Add(slots);
+        command.Add(noWarmUp);
         command.SetAction(result =>
         {
             string file = result.GetValue(prompts)!;
@@ -36,6 +38,7 @@ static class BatchCommand
             var options = new EngineOptions { Slots = result.GetValue(slots) };
             options.Validate();
             using var engine = PldrEngine.Load(info, directory, options with { QueueCapacity = options.Slots });
+            if (!result.GetValue(noWarmUp)) engine.WarmUp(); // outside the timed run, as generate's warm-up
             Run(engine, file, requests, stdout, stderr);
             return 0;
         });

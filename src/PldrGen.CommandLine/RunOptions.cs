@@ -30,7 +30,11 @@ sealed class RunOptions
     };
 
     public Option<string> Progress { get; } = ProgressOption.Create();
-    public Option<bool> NoWarmUp { get; } = new("--no-warmup") { Description = "Skip the warm-up pass at load (a short prefill and decode step that compiles the kernels before the prompt)" };
+    public Option<bool> NoWarmUp { get; } = NoWarmUpOption();
+
+    /// <summary>--no-warmup, for every command that warms its model up at load.</summary>
+    public static Option<bool> NoWarmUpOption() =>
+        new("--no-warmup") { Description = "Skip the warm-up pass at load (a short prefill and decode step that compiles the kernels before the first prompt)" };
 
     public RunOptions() => Weights.AcceptOnlyFromAmong([Stored, .. WeightPrecisionNames.All]);
 

@@ -17,9 +17,10 @@ static class ServeCommand
         var apiKey = new Option<string?>("--api-key") { Description = "Require Authorization: Bearer KEY on every request (default: the PLDR_API_KEY environment variable)", HelpName = "KEY" };
         var gCaches = new Option<string[]>("--g-cache") { Description = "A G-cache file requests may name as pldr.g_cache (repeatable)", HelpName = "NAME=FILE", Arity = ArgumentArity.ZeroOrMore };
         var maxBody = new Option<long>("--max-body-bytes") { Description = "Largest request body accepted (413 beyond)", DefaultValueFactory = _ => 1 << 20, HelpName = "BYTES" };
+        var noWarmUp = RunOptions.NoWarmUpOption();
         var command = new Command("serve", "Serve the model over an OpenAI-compatible HTTP API (/v1/completions, /v1/chat/completions, a playground at /)");
         command.Add(model.Model);
-        foreach (var option in new Option[] { host, port, slots, queue, apiKey, gCaches, maxBody }) command.Add(option);
+        foreach (var option in new Option[] { host, port, slots, queue, apiKey, gCaches, maxBody, noWarmUp }) command.Add(option);
         command.SetAction(result =>
         {
             string directory = model.ModelDirectory(result);
@@ -34,6 +35,7 @@ static class ServeCommand
                 ApiKey = result.GetValue(apiKey) ?? Environment.GetEnvironmentVariable("PLDR_API_KEY"),
                 GCacheFiles = NamedFiles(result.GetValue(gCaches) ?? []),
                 MaxBodyBytes = result.GetValue(maxBody),
+                WarmUp = !result.GetValue(noWarmUp),
             };
             PldrServer.RunAsync(options, started: url =>
             {

@@ -40,7 +40,9 @@ public static class PldrServer
         // One model, its weights shared by every slot; one decode step advances every running sequence.
         var engineOptions = new EngineOptions { Slots = options.Slots, QueueCapacity = options.QueueLimit };
         engineOptions.Validate();
-        var served = new ServedModel(options, PldrEngine.Load(options.Model, options.ModelDirectory, engineOptions));
+        var engine = PldrEngine.Load(options.Model, options.ModelDirectory, engineOptions);
+        if (options.WarmUp) engine.WarmUp();
+        var served = new ServedModel(options, engine);
 
         // The content root is the program's folder, not the working directory, and nothing is watched for changes:
         // started from /, the default would watch the whole file system for appsettings.json.

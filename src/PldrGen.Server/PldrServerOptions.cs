@@ -40,4 +40,7 @@ public sealed record PldrServerOptions
 
     /// <summary>How long SIGTERM (or cancelling <see cref="PldrServer.RunAsync"/>) waits for in-flight requests.</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether the engine warms up every slot before the server listens (<see cref="Runtime.Engine.PldrEngine.WarmUp"/>).</summary>
+    public bool WarmUp { get; init; } = true;
 }

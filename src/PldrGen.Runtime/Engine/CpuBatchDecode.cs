@@ -9,7 +9,7 @@ namespace PldrGen.Runtime.Engine;
 /// position. Every weight matrix is read once for all rows; RoPE, the cache rows and attention are per sequence, over
 /// its own length and with its own G_LM, so nothing is padded; the attention of every row (its heads in groups where
 /// rows are few) is one loop across the workers. Each row is computed exactly as the model's own <c>Decode</c> computes it alone
-/// (<see cref="CpuKernels.LinearPerRow"/>, <see cref="CpuKernels.AttendHead"/>'s sums, per-row gates), so its tokens and
+/// (<see cref="CpuKernels.LinearPerRow"/>, <see cref="CpuKernels.AttendHeads"/>, per-row gates), so its tokens and
 /// logits do not depend on the other rows. Slot 0 is the model itself, the others share its weights.
 /// </summary>
 sealed unsafe class CpuBatchDecode : BatchedSlots
@@ -83,9 +83,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             {
                 var layer = w.Layers[l];
                 // Q, K, V for every row at once
-                CpuKernels.LinearPerRow(x, rows, layer.Query, q);
-                CpuKernels.LinearPerRow(x, rows, layer.Key, k);
-                CpuKernels.LinearPerRow(x, rows, layer.Value, v);
+                CpuKernels.LinearEachPerRow(x, rows, layer.Query, q, layer.Key, k, layer.Value, v);
                 // per row: RoPE at its position, K and V into its sequence's cache, and attention =
                 // softmax((q·G_LM)·Kᵀ/√dk)·V over its own positions, with its own G
                 Attention(sequences, l, attention);
@@ -95,8 +93,7 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
                 CpuKernels.LayerNorm(x1, rows, layer.Norm1, eps);
                 // x = LN2(GLU_ffn(x1) + x1), the gate row by row as a lone row computes it
                 var ffn = layer.FeedForward;
-                CpuKernels.LinearPerRow(x1, rows, ffn.W1, gate);
-                CpuKernels.LinearPerRow(x1, rows, ffn.W2, up);
+                MatMul.LinearEach(x1, rows, rowByRow: true, ffn.W1.Weight, ffn.W1.Bias, gate, ffn.W2.Weight, ffn.W2.Bias, up);
                 for (int b = 0; b < rows; b++) CpuKernels.SiluGate(gate.Slice(b * f, f), up.Slice(b * f, f));
                 CpuKernels.LinearPerRow(gate, rows, ffn.W3, output);
                 CpuKernels.Add(output, x1, x);
@@ -176,21 +173,17 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         for (int item = start; item < end; item++)
         {
             int b = item / groups, group = item % groups;
-            AttendHeads(job, b, heads * group / groups, heads * (group + 1) / groups);
+            AttendGroup(job, b, heads * group / groups, heads * (group + 1) / groups);
         }
     }
 
     /// <summary>
-    /// Row b's heads [first, last): their new K and V into the cache, RoPE on them and on q, and attention, each head
-    /// computed as <see cref="CpuKernels.AttendHead"/> computes it (q·G, the scores,
-    /// the softmax, the weighted values: the same calls in the same order per head, so the same bits), with the
-    /// positions outermost: the row's cached K and V are read once, front to back, instead of one head's 64 columns
-    /// at a time at a row's stride, and a head's output is not written and read back at every position.
+    /// Row b's heads [first, last): their new K and V into the cache, RoPE on them and on q, and attention as a lone
+    /// decode row computes it (<see cref="CpuKernels.AttendHeads"/>).
     /// </summary>
-    static void AttendHeads(AttentionJob* job, int b, int first, int last)
+    static void AttendGroup(AttentionJob* job, int b, int first, int last)
     {
         int dk = job->HeadDim, dim = job->Heads * dk, visible = job->Visible[b], stride = job->MaxPositions;
-        float sqrtDk = MathF.Sqrt(dk); // as the model's attention: √dk taken in float32
         float* q = job->Q + b * dim, g = job->G[b], keys = job->Keys[b], values = job->Values[b], output = job->Out + b * dim;
         float* qg = job->QG + b * dim, scores = job->Scores + (long)b * job->Heads * stride;
         // These heads' K and V of the new position into the cache, then RoPE on q and the cached K as Decode does
@@ -201,16 +194,6 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
         var rope = (RopeTable)GCHandle.FromIntPtr(job->Rope).Target!;
         CpuKernels.Rope(new Span<float>(q + from, width), 1, position, last - first, dk, job->Interleaved, rope);
         CpuKernels.Rope(new Span<float>(keyRow, width), 1, position, last - first, dk, job->Interleaved, rope);
-        for (int h = first; h < last; h++)
-        {
-            new Span<float>(qg + h * dk, dk).Clear();
-            for (int i = 0; i < dk; i++) Vec.Axpy(q[h * dk + i], g + (h * dk + i) * dk, qg + h * dk, dk); // q·G
-        }
-        for (int p = 0; p < visible; p++)
-            for (int h = first; h < last; h++) scores[h * stride + p] = Vec.Dot(qg + h * dk, keys + p * dim + h * dk, dk) / sqrtDk;
-        for (int h = first; h < last; h++) Vec.SoftMax(scores + h * stride, visible);
-        new Span<float>(output + first * dk, (last - first) * dk).Clear();
-        for (int p = 0; p < visible; p++)
-            for (int h = first; h < last; h++) Vec.Axpy(scores[h * stride + p], values + p * dim + h * dk, output + h * dk, dk);
+        CpuKernels.AttendHeads(q, g, keys, values, output, scores, stride, qg, visible, first, last, dk, dim);
     }
 }

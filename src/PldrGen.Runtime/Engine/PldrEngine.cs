@@ -139,6 +139,23 @@ public sealed partial class PldrEngine : IDisposable
     public Task<GenerateResult> CompleteAsync(Prompt prompt, GenerateOptions? options = null, CancellationToken cancellationToken = default) =>
         Submit(prompt, options, cancellationToken).Result.Task;
 
+    /// <summary>
+    /// Runs one short request in every slot at once (a <see cref="ModelWarmUp.PrefillTokens"/>-token prompt, two greedy
+    /// tokens) and waits for them, as llama-server warms up before it listens: the JIT compiles the prefill and the
+    /// step of all slots here rather than inside the first users' requests. Call it before serving (each of its
+    /// requests takes a slot). Nothing of it stays: the slots are free again, and a sequence's tokens never depend on
+    /// what ran before it.
+    /// </summary>
+    public void WarmUp()
+    {
+        var config = Info.Config;
+        int length = Math.Min(ModelWarmUp.PrefillTokens, config.MaxPositionEmbeddings - 2);
+        if (length < 1) return; // no room for a prompt and two tokens
+        var prompt = Enumerable.Range(0, length).Select(i => i % config.VocabSize).ToArray();
+        var options = new GenerateOptions { MaxTokens = 2, IgnoreEos = true, Sampling = SamplingOptions.Greedy };
+        Task.WaitAll([.. Enumerable.Range(0, Options.Slots).Select(_ => CompleteAsync(prompt, options))]);
+    }
+
     /// <summary>Drops the G kept for a <see cref="GPolicy.FirstOfGroup"/> group; its next request computes it again.</summary>
     public void ForgetGroup(string group)
     {

@@ -19,6 +19,24 @@ public static partial class CpuKernels
     public static void LinearPerRow(ReadOnlySpan<float> x, int rows, LinearWeights layer, Span<float> y) =>
         MatMul.Linear(x.Slice(0, rows * layer.In), rows, layer.Weight, layer.Bias, y.Slice(0, rows * layer.Out), rowByRow: true);
 
+    /// <summary>
+    /// <see cref="Linear(ReadOnlySpan{float}, int, LinearWeights, Span{float})"/> for three layers of one input (Q, K
+    /// and V), each its bits alone: a decode step runs them as one parallel loop, and int8 quantises x once.
+    /// </summary>
+    public static void LinearEach(ReadOnlySpan<float> x, int rows, LinearWeights a, Span<float> ya, LinearWeights b, Span<float> yb,
+        LinearWeights c, Span<float> yc) =>
+        Linear3(x, rows, a, ya, b, yb, c, yc, rowByRow: false);
+
+    /// <summary>As <see cref="LinearEach"/>, each row computed exactly as a decode step computes it alone (batched decode).</summary>
+    public static void LinearEachPerRow(ReadOnlySpan<float> x, int rows, LinearWeights a, Span<float> ya, LinearWeights b, Span<float> yb,
+        LinearWeights c, Span<float> yc) =>
+        Linear3(x, rows, a, ya, b, yb, c, yc, rowByRow: true);
+
+    static void Linear3(ReadOnlySpan<float> x, int rows, LinearWeights a, Span<float> ya, LinearWeights b, Span<float> yb,
+        LinearWeights c, Span<float> yc, bool rowByRow) =>
+        MatMul.LinearEach(x.Slice(0, rows * a.In), rows, rowByRow, a.Weight, a.Bias, ya.Slice(0, rows * a.Out), b.Weight, b.Bias,
+            yb.Slice(0, rows * b.Out), c.Weight, c.Bias, yc.Slice(0, rows * c.Out));
+
     /// <summary>LayerNorm of each row in place: (x − mean)/sqrt(biased variance + eps)·weight + bias.</summary>
     public static unsafe void LayerNorm(Span<float> x, int rows, NormWeights norm, float eps)
     {
@@ -82,8 +100,24 @@ public static partial class CpuKernels
                 Q = pq, G = pg, Keys = pk, Values = pv, Out = po, Scores = ps, QG = pqg,
                 Rows = rows, Start = start, Heads = heads, HeadDim = headDim, MaxPositions = scores.Length / heads,
             };
-            CpuWorkers.Shared.For(heads, 1, &AttentionHeads, &job);
+            // A decode row goes in head groups, each position by position (AttendHeads).
+            if (rows == 1) CpuWorkers.Shared.For(DecodeHeadGroupCount(heads), 1, &DecodeHeadGroups, &job);
+            else CpuWorkers.Shared.For(heads, 1, &AttentionHeads, &job);
         }
+    }
+
+    /// <summary>Two head groups per worker: long runs of each cached row, and a second item to hand over when a core
+    /// runs slow.</summary>
+    static int DecodeHeadGroupCount(int heads) => Math.Min(2 * CpuWorkers.SharedThreads, heads);
+
+    /// <summary>Head groups [start, end) of one decode row: group i of n holds heads [H·i/n, H·(i+1)/n).</summary>
+    static unsafe void DecodeHeadGroups(void* state, int start, int end)
+    {
+        var job = (HeadJob*)state;
+        int groups = DecodeHeadGroupCount(job->Heads), dk = job->HeadDim, dim = job->Heads * dk;
+        for (int group = start; group < end; group++)
+            AttendHeads(job->Q, job->G, job->Keys, job->Values, job->Out, job->Scores, job->MaxPositions, job->QG, job->Start + 1,
+                job->Heads * group / groups, job->Heads * (group + 1) / groups, dk, dim);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot from the first call: no slow tier-0 prefill
@@ -111,10 +145,62 @@ public static partial class CpuKernels
     {
         new Span<float>(qg, dk).Clear();
         for (int i = 0; i < dk; i++) Vec.Axpy(q[i], g + i * dk, qg, dk);                  // q·G
-        for (int p = 0; p < visible; p++) scores[p] = Vec.Dot(qg, keys + p * dim, dk) / sqrtDk;
+        for (int p = 0; p < visible; p++)
+        {
+            PrefetchRow(keys + (long)(p + RowsAhead) * dim, dk, keys + (long)visible * dim);
+            scores[p] = Vec.Dot(qg, keys + p * dim, dk) / sqrtDk;
+        }
         Vec.SoftMax(scores, visible);
         new Span<float>(output, dk).Clear();
-        for (int p = 0; p < visible; p++) Vec.Axpy(scores[p], values + p * dim, output, dk);
+        for (int p = 0; p < visible; p++)
+        {
+            PrefetchRow(values + (long)(p + RowsAhead) * dim, dk, values + (long)visible * dim);
+            Vec.Axpy(scores[p], values + p * dim, output, dk);
+        }
+    }
+
+    /// <summary>
+    /// Heads [first, last) of one query row q [D], each computed as <see cref="AttendHead"/> computes it (q·G, the
+    /// scores, the softmax, the weighted values: the same calls in the same order per head, so the same bits), with
+    /// the positions outermost: the group's part of each cached K and V row is read once, front to back, instead of
+    /// one head's dk columns at a row's stride. <paramref name="g"/> is [H, dk, dk], keys and values [P, D], scores
+    /// [H, scoreStride] and qg [H, dk] (decode rows, lone and batched).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static unsafe void AttendHeads(float* q, float* g, float* keys, float* values, float* output, float* scores, int scoreStride,
+        float* qg, int visible, int first, int last, int dk, int dim)
+    {
+        float sqrtDk = MathF.Sqrt(dk); // the authors divide by √dk taken in float32
+        int span = (last - first) * dk;
+        for (int h = first; h < last; h++)
+        {
+            new Span<float>(qg + h * dk, dk).Clear();
+            for (int i = 0; i < dk; i++) Vec.Axpy(q[h * dk + i], g + (h * dk + i) * dk, qg + h * dk, dk); // q·G
+        }
+        for (int p = 0; p < visible; p++)
+        {
+            PrefetchRow(keys + (long)(p + RowsAhead) * dim + first * dk, span, keys + (long)visible * dim);
+            for (int h = first; h < last; h++) scores[h * scoreStride + p] = Vec.Dot(qg + h * dk, keys + (long)p * dim + h * dk, dk) / sqrtDk;
+        }
+        for (int h = first; h < last; h++) Vec.SoftMax(scores + h * scoreStride, visible);
+        new Span<float>(output + first * dk, span).Clear();
+        for (int p = 0; p < visible; p++)
+        {
+            PrefetchRow(values + (long)(p + RowsAhead) * dim + first * dk, span, values + (long)visible * dim);
+            for (int h = first; h < last; h++) Vec.Axpy(scores[h * scoreStride + p], values + (long)p * dim + h * dk, output + h * dk, dk);
+        }
+    }
+
+    // A head's keys and values are dk floats every D: a stride the hardware prefetcher follows late, and after a
+    // step's weights have streamed through the caches every cached row comes from memory.
+    const int RowsAhead = 8;
+
+    /// <summary>Asks for the cache lines of <paramref name="count"/> floats at <paramref name="row"/>, unless it lies at or past <paramref name="end"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static unsafe void PrefetchRow(float* row, int count, float* end)
+    {
+        if (!System.Runtime.Intrinsics.X86.Sse.IsSupported || row >= end) return;
+        for (int i = 0; i < count; i += 16) System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + i);
     }
 
     /// <summary>
@@ -129,8 +215,8 @@ public static partial class CpuKernels
         if (MatMul.CanGate(rows, glu.W1.Weight, glu.W2.Weight)) MatMul.GatedLinear(x, rows, glu.W1.Weight, glu.W1.Bias, glu.W2.Weight, glu.W2.Bias, g);
         else
         {
-            Linear(x, rows, glu.W1, g);
-            Linear(x, rows, glu.W2, u);
+            // one parallel loop for both in a decode step, x quantised once for int8 (MatMul.LinearEach)
+            MatMul.LinearEach(x.Slice(0, rows * glu.W1.In), rows, rowByRow: false, glu.W1.Weight, glu.W1.Bias, g, glu.W2.Weight, glu.W2.Bias, u);
             SiluGate(g, u);
         }
         Linear(g, rows, glu.W3, y);

@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace PldrGen.Runtime.Kernels;
 
 /// <summary>
-/// Persistent worker threads that split a loop [0, count) into one contiguous chunk per core. The caller runs the
-/// first chunk itself and waits for the rest. Nothing is allocated per call (the body is a function pointer with a
+/// Persistent worker threads that share a loop [0, count): the caller and the workers take runs of it from one
+/// counter until none is left, so a core that starts late or runs slow (another job on it) does less of the loop
+/// instead of making the others wait. The caller works too, then waits for the runs still in flight. Nothing is allocated per call (the body is a function pointer with a
 /// pointer to the caller's state), so a decode step stays allocation-free.
 /// </summary>
 /// <remarks>
@@ -46,7 +47,8 @@ sealed unsafe class CpuWorkers
     int _busy, _pending, _ticket;
     delegate*<void*, int, int, void> _body;
     void* _state;
-    int _count, _grain, _chunks;
+    int _count, _grain, _blocks, _run;
+    readonly int[] _next = new int[2 * Stride]; // the next block to take, alone on its cache line
 
     public CpuWorkers(int threads)
     {
@@ -63,8 +65,9 @@ sealed unsafe class CpuWorkers
     }
 
     /// <summary>
-    /// Runs body(state, start, end) over [0, count) split across the threads, in chunks that are multiples of
-    /// <paramref name="grain"/> (so register tiles never straddle two threads). Returns when every chunk is done.
+    /// Runs body(state, start, end) over [0, count) split across the threads, in runs that are multiples of
+    /// <paramref name="grain"/> (so register tiles never straddle two threads). Returns when every run is done. Which
+    /// thread runs which items varies from call to call, so the items must not depend on each other.
     /// </summary>
     public void For(int count, int grain, delegate*<void*, int, int, void> body, void* state)
     {
@@ -76,7 +79,10 @@ sealed unsafe class CpuWorkers
         }
         // One parallel loop at a time: two models on two threads share the workers.
         for (int spins = 0; Interlocked.CompareExchange(ref _busy, 1, 0) != 0; spins++) Pause(spins);
-        _body = body; _state = state; _count = count; _grain = grain; _chunks = chunks;
+        _body = body; _state = state; _count = count; _grain = grain;
+        _blocks = (count + grain - 1) / grain;
+        _run = Math.Max(1, _blocks / (RunsPerThread * chunks));
+        Volatile.Write(ref _next[Stride], 0);
         _pending = chunks - 1;
         int ticket = ++_ticket;
         for (int i = 1; i < chunks; i++)
@@ -86,7 +92,7 @@ sealed unsafe class CpuWorkers
             // the event's lock, a first blocking wait that allocates on this thread (inside a decode step).
             if (Interlocked.Exchange(ref _sleeping[i * Stride], 0) == 1) _wake[i - 1].Set();
         }
-        RunChunk(0);
+        RunShare();
         for (int spins = 0; Volatile.Read(ref _pending) != 0; spins++) Pause(spins);
         Volatile.Write(ref _busy, 0);
     }
@@ -98,12 +104,20 @@ sealed unsafe class CpuWorkers
         else Thread.Yield();
     }
 
-    void RunChunk(int index)
+    // Runs per thread when all go at one pace: enough that a late or slowed core hands most of its share to the
+    // others, few enough that taking a run (one contended cache line) stays far below the run's own cost.
+    const int RunsPerThread = 8;
+
+    /// <summary>Takes runs of blocks from the shared counter until the loop is used up.</summary>
+    void RunShare()
     {
-        int blocks = (_count + _grain - 1) / _grain;
-        int start = (int)((long)blocks * index / _chunks) * _grain;
-        int end = Math.Min(_count, (int)((long)blocks * (index + 1) / _chunks) * _grain);
-        if (start < end) _body(_state, start, end);
+        int run = _run;
+        while (true)
+        {
+            int block = Interlocked.Add(ref _next[Stride], run) - run;
+            if (block >= _blocks) return;
+            _body(_state, block * _grain, (int)Math.Min(_count, (long)(block + run) * _grain));
+        }
     }
 
     void WorkerLoop(int index)
@@ -131,7 +145,7 @@ sealed unsafe class CpuWorkers
                 _wake[index - 1].WaitOne();
             }
             seen = ticket;
-            try { RunChunk(index); }
+            try { RunShare(); }
             finally { Interlocked.Decrement(ref _pending); }
         }
     }

@@ -23,7 +23,10 @@ static unsafe partial class MatMul
     const int PairPanels = 2;   // the workers' grain for batched rows: register tiles span two panels
     const int PassRows = 3;     // the most rows a Vector256 pass stores (Rows3)
 
-    /// <summary>Panels [start, end) for every row of a batched decode step (more than one row, float32 or 16-bit).</summary>
+    /// <summary>Whether a decode product runs in <see cref="RowPanels"/>: batched rows of float32 or 16-bit weights.</summary>
+    static bool InPairs(Job* job) => job->Rows > 1 && job->WInt8 is null;
+
+    /// <summary>Panels [start, end) for every row of a batched decode step (<see cref="InPairs"/>).</summary>
     static void RowPanels(void* state, int start, int end)
     {
         var job = (Job*)state;

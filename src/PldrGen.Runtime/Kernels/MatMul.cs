@@ -44,17 +44,95 @@ static unsafe partial class MatMul
         fixed (float* px = x, pb = bias, py = y)
         {
             var job = NewJob(px, pb, py, rows, w, rowByRow, int8);
-            if (w.Precision == WeightPrecision.Int8) QuantizeActivations(&job, flip: job.Int8 == Int8Kernel.AvxVnni && rows >= Int8TileRows);
-            if (rows > 1 && !rowByRow) Gemm(&job, w.Panels); // prefill: MatMul.Gemm.cs
-            else
-            {
-                bool batched = rows > 1 && job.WInt8 is null; // batched decode: panel pairs (MatMul.Rows.cs)
-                delegate*<void*, int, int, void> body = batched ? &RowPanels : &Panels;
-                if ((long)rows * w.Rows * w.Cols < 1 << 16) body(&job, 0, w.Panels); // not worth waking the workers
-                else CpuWorkers.Shared.For(w.Panels, batched ? PairPanels : 1, body, &job);
-            }
+            Products(&job, 1);
         }
         GC.KeepAlive(w); // the kernels held raw pointers into its native panels
+    }
+
+    /// <summary>
+    /// y_i = x·W_iᵀ + b_i for two or three matrices of one input x (Q, K and V; a GLU's W1 and W2), each product's
+    /// bits those of <see cref="Linear"/> alone. Int8 quantises x once for all of them; a decode step runs their panels as one parallel loop, so the
+    /// workers wake and wait once, not once per product (a 896×896 product alone streams ~25% below a large one).
+    /// </summary>
+    public static void LinearEach(ReadOnlySpan<float> x, int rows, bool rowByRow,
+        WeightMatrix w0, float[]? b0, Span<float> y0, WeightMatrix w1, float[]? b1, Span<float> y1,
+        WeightMatrix? w2 = null, float[]? b2 = null, Span<float> y2 = default)
+    {
+        if (w0.Cols != w1.Cols || w2 is not null && w2.Cols != w0.Cols) throw new ArgumentException("LinearEach: products of one input need one input width");
+        fixed (float* px = x, pb0 = b0, py0 = y0, pb1 = b1, py1 = y1, pb2 = b2, py2 = y2)
+        {
+            Job* jobs = stackalloc Job[3];
+            jobs[0] = NewJob(px, pb0, py0, rows, w0, rowByRow, int8: null);
+            jobs[1] = NewJob(px, pb1, py1, rows, w1, rowByRow, int8: null);
+            if (w2 is not null) jobs[2] = NewJob(px, pb2, py2, rows, w2, rowByRow, int8: null);
+            Products(jobs, w2 is null ? 2 : 3);
+        }
+        GC.KeepAlive(w0);
+        GC.KeepAlive(w1);
+        GC.KeepAlive(w2);
+    }
+
+    /// <summary>The products of <paramref name="count"/> jobs that share one input (their X, Rows and In).</summary>
+    static void Products(Job* jobs, int count)
+    {
+        Job* quantized = null;
+        for (int i = 0; i < count; i++)
+        {
+            Job* job = jobs + i;
+            if (job->WInt8 is null) continue;
+            if (quantized is null)
+            {
+                QuantizeActivations(job, flip: job->Int8 == Int8Kernel.AvxVnni && job->Rows >= Int8TileRows);
+                quantized = job;
+            }
+            else
+            {
+                job->XQ = quantized->XQ;
+                job->XScales = quantized->XScales;
+                job->XU = quantized->XU;
+            }
+        }
+        if (jobs->Rows > 1 && !jobs->RowByRow) // prefill: MatMul.Gemm.cs
+        {
+            for (int i = 0; i < count; i++) Gemm(jobs + i, PanelCount(jobs + i));
+            return;
+        }
+        var set = new ProductSet { Jobs = jobs, Count = count };
+        int panels = 0;
+        long work = 0;
+        for (int i = 0; i < count; i++)
+        {
+            panels += PanelCount(jobs + i);
+            work += (long)jobs[i].Rows * jobs[i].Out * jobs[i].In;
+        }
+        if (work < 1 << 16) ProductPanels(&set, 0, panels); // not worth waking the workers
+        else CpuWorkers.Shared.For(panels, InPairs(jobs) ? PairPanels : 1, &ProductPanels, &set);
+    }
+
+    struct ProductSet
+    {
+        public Job* Jobs;
+        public int Count;
+    }
+
+    static int PanelCount(Job* job) => (job->Out + Width - 1) / Width;
+
+    /// <summary>Panels [start, end) of the products one after the other.</summary>
+    static void ProductPanels(void* state, int start, int end)
+    {
+        var set = (ProductSet*)state;
+        for (int i = 0, first = 0; i < set->Count && first < end; i++)
+        {
+            Job* job = set->Jobs + i;
+            int last = first + PanelCount(job);
+            if (start < last)
+            {
+                int from = Math.Max(start, first) - first, to = Math.Min(end, last) - first;
+                if (InPairs(job)) RowPanels(job, from, to); // batched decode (MatMul.Rows.cs)
+                else Panels(job, from, to);
+            }
+            first = last;
+        }
     }
 
     /// <summary>A product's pointers and sizes; the int8 kernel is the best this CPU has unless <paramref name="int8"/> says.</summary>

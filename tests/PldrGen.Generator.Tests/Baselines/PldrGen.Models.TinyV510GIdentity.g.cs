@@ -109,10 +109,8 @@ public sealed partial class TinyV510GIdentity : LayeredPldrModel<CpuSequence>, I
         var k = keys.Slice(start * HiddenSize, count * HiddenSize);
         var v = values.Slice(start * HiddenSize, count * HiddenSize);
 
-        // Q, K, V = x·Wᵀ + b; K and V go straight into this layer's cache rows
-        CpuKernels.Linear(x, count, layer.Query, q);
-        CpuKernels.Linear(x, count, layer.Key, k);
-        CpuKernels.Linear(x, count, layer.Value, v);
+        // Q, K, V = x·Wᵀ + b (one pass over the workers); K and V go straight into this layer's cache rows
+        CpuKernels.LinearEach(x, count, layer.Query, q, layer.Key, k, layer.Value, v);
 
         // RoPE on Q and K at their absolute positions
         CpuKernels.Rope(q, count, start, Heads, HeadDim, InterleavedRope, Rope);

@@ -30,7 +30,7 @@ public sealed partial class ReadmeTests
         ["pldr order-parameter --prompts docs/research/prompts.txt"] = (ThisFile, nameof(The_research_transcript_is_what_pldr_prints)),
         ["pldr invariance --prompts docs/research/prompts.txt | tail -1"] = (ThisFile, nameof(The_research_transcript_is_what_pldr_prints)),
         // The synopsis and the curl example: the server tests start pldr serve and post completions.
-        ["pldr serve --model DIR [--host 127.0.0.1] [--port 8080] [--slots N] [--queue N] [--api-key KEY] [--g-cache NAME=FILE]"] = ("tests/PldrGen.Server.Tests/SharedServer.cs", "\"--slots\", \"4\", \"--g-cache\""),
+        ["pldr serve --model DIR [--host 127.0.0.1] [--port 8080] [--slots N] [--queue N] [--api-key KEY] [--g-cache NAME=FILE] [--no-warmup]"] = ("tests/PldrGen.Server.Tests/SharedServer.cs", "\"--slots\", \"4\", \"--g-cache\""),
         ["pldr serve --slots 4 &"] = ("tests/PldrGen.Server.Tests/SharedServer.cs", "\"--slots\", \"4\""),
         ["curl -s http://127.0.0.1:8080/v1/completions -H 'Content-Type: application/json' -d '{\"prompt\": \"The import statement\", \"max_tokens\": 12, \"temperature\": 0}'"] =
             ("tests/PldrGen.Server.Tests/ExactnessTests.cs", "One_client_gets_the_reference_tokens_for_every_prompt"),
@@ -41,7 +41,7 @@ public sealed partial class ReadmeTests
     static readonly Dictionary<string, string> CSharpFiles = new()
     {
         // An excerpt of generated code ("..." marks what is left out): the golden file of the learned-G fixture.
-        ["// Q, K, V = x·Wᵀ + b; K and V go straight into this layer's cache rows"] = "tests/PldrGen.Generator.Tests/Baselines/PldrGen.Models.TinyV510.g.cs",
+        ["// Q, K, V = x·Wᵀ + b (one pass over the workers); K and V go straight into this layer's cache rows"] = "tests/PldrGen.Generator.Tests/Baselines/PldrGen.Models.TinyV510.g.cs",
         ["var model = MyApp.Models.MyModel.Load(\"path/to/checkpoint\");     // checks config.json and every tensor first"] = "tests/PldrGen.Tests/Docs/ReadmeExamples.cs",
         ["return PldrGen.CommandLine.PldrCli.Run(args);"] = "tests/Consumer/Program.cs",
         ["using Microsoft.Extensions.AI;"] = "tests/PldrGen.Tests/Docs/EngineAppExample.cs", // also run, by EngineAppExampleTests

@@ -93,6 +93,35 @@ public sealed class CpuKernelTests
     }
 
     /// <summary>
+    /// Products of one input run together (Q, K, V; a GLU's W1 and W2: one parallel loop, x quantised once) give each
+    /// product's bits alone, at every precision, for a decode row, batched rows and prefill tiles.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 896, false), InlineData(1, 33, false), InlineData(3, 170, true), InlineData(5, 96, true), InlineData(7, 170, false), InlineData(13, 64, false)]
+    public void Products_of_one_input_run_together_give_each_its_bits_alone(int rows, int inDim, bool rowByRow)
+    {
+        var x = Random(rows * inDim, 21);
+        int[] outs = [130, 257, 68];
+        foreach (var precision in new[] { WeightPrecision.Float32, WeightPrecision.BFloat16, WeightPrecision.Float16, WeightPrecision.Int8 })
+        {
+            var w = outs.Select((o, i) => WeightMatrix.FromFloat32(o, inDim, Random(o * inDim, 22 + i), precision)).ToArray();
+            var b = outs.Select((o, i) => Random(o, 32 + i)).ToArray();
+            var alone = outs.Select((o, i) =>
+            {
+                var y = new float[rows * o];
+                MatMul.Linear(x, rows, w[i], b[i], y, rowByRow);
+                return y;
+            }).ToArray();
+            var three = outs.Select(o => new float[rows * o]).ToArray();
+            MatMul.LinearEach(x, rows, rowByRow, w[0], b[0], three[0], w[1], b[1], three[1], w[2], b[2], three[2]);
+            var two = outs.Take(2).Select(o => new float[rows * o]).ToArray();
+            MatMul.LinearEach(x, rows, rowByRow, w[0], b[0], two[0], w[1], b[1], two[1]);
+            for (int i = 0; i < 3; i++) Assert.True(alone[i].SequenceEqual(three[i]), $"{precision} rows {rows}: product {i} of three differs from alone");
+            for (int i = 0; i < 2; i++) Assert.True(alone[i].SequenceEqual(two[i]), $"{precision} rows {rows}: product {i} of two differs from alone");
+        }
+    }
+
+    /// <summary>
     /// A GLU's gated product (both halves in one pass) gives the bits of its two products, each exactly as
     /// <see cref="MatMul.Linear"/> computes it, gated by g·u / (1 + e^−g) with the kernels' exp, output by output.
     /// </summary>

@@ -129,8 +129,9 @@ sealed unsafe class CpuBatchDecode : BatchedSlots
             {
                 Q = q, NewKeys = k, NewValues = v, Out = o, Rope = GCHandle.ToIntPtr(_ropeHandle), Interleaved = config.ReferenceRope, Keys = caches, Values = caches + rows, G = caches + 2 * rows, Visible = visible, Scores = scores, QG = qg,
                 Heads = config.NumAttentionHeads, HeadDim = config.HeadDim, MaxPositions = config.MaxPositionEmbeddings,
-                // a row's heads in one item, or in groups where rows are too few to share out evenly
-                HeadGroups = Math.Clamp((4 * CpuWorkers.SharedThreads + rows - 1) / rows, 1, config.NumAttentionHeads),
+                // a row's heads in one item, or in groups where rows are too few for two items a worker (a lone
+                // decode row's split, CpuKernels.PowerLawAttention)
+                HeadGroups = Math.Clamp((2 * CpuWorkers.SharedThreads + rows - 1) / rows, 1, config.NumAttentionHeads),
             };
             CpuWorkers.Shared.For(rows * job.HeadGroups, 1, &AttendRows, &job);
         }

@@ -67,7 +67,8 @@ sealed unsafe class CpuWorkers
     /// <summary>
     /// Runs body(state, start, end) over [0, count) split across the threads, in runs that are multiples of
     /// <paramref name="grain"/> (so register tiles never straddle two threads). Returns when every run is done. Which
-    /// thread runs which items varies from call to call, so the items must not depend on each other.
+    /// thread runs which items varies from call to call, so the items must not depend on each other; a body never starts
+    /// another parallel loop (the workers run one at a time).
     /// </summary>
     public void For(int count, int grain, delegate*<void*, int, int, void> body, void* state)
     {

@@ -149,11 +149,12 @@ static unsafe partial class MatMul
             Blocks = w.Blocks, Int8 = int8 ?? BestInt8Kernel,
         };
 
-    /// <summary>Panels [start, end) for every input row.</summary>
+    /// <summary>Panels [start, end) for a decode row, or for every row of an int8 product (batched float rows go in
+    /// panel pairs, MatMul.Rows.cs).</summary>
     static void Panels(void* state, int start, int end)
     {
         var job = (Job*)state;
-        float* tile = stackalloc float[Math.Max(Int8TileRows, PassRows) * Width]; // batched rows or an int8 tile (prefill tiles are MatMul.Gemm.cs')
+        float* tile = stackalloc float[Math.Max(Int8TileRows, PassRows) * Width]; // a row's panel or an int8 tile (prefill tiles are MatMul.Gemm.cs')
         for (int p = start; p < end; p++)
         {
             if (job->WInt8 is not null)
@@ -161,7 +162,7 @@ static unsafe partial class MatMul
                 Int8Panel(job, p, 0, job->Rows, tile);
                 continue;
             }
-            RowsAsAlone(job, p, tile); // a decode step or batched decode: each row's sums as a lone row's (MatMul.Rows.cs)
+            RowsAsAlone(job, p, tile); // a decode row (MatMul.Rows.cs)
         }
     }
 
